@@ -1,0 +1,47 @@
+/* What every command gets: the global options and the command table. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "lib/log.h"
+
+struct rctr_error;
+
+/* Global options (rctr --root ... COMMAND), also accepted after the command name. */
+struct cmd_global {
+        char *root;        /* owned: --root, or the default store */
+        char *runroot;     /* owned: --runroot, or the default state directory */
+        char *runtime_dir; /* owned: the user's runtime directory (pause.pid lives below it) */
+        bool rootless;     /* not real root */
+};
+
+/*
+ * A command: returns its exit status (>= 0) or -errno with err set; main() prints the error and
+ * maps it to 125/126/127. argv[0] is the command name.
+ */
+typedef int (*cmd_fn)(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+
+struct cmd_def {
+        const char *name;
+        cmd_fn fn;
+        const char *summary;
+};
+
+/* The command table, NULL-name terminated, in the order `rctr --help` lists it. */
+extern const struct cmd_def cmd_table[];
+const struct cmd_def *cmd_find(const char *name);
+
+/* rctr's own --help: usage, the command table, the global options. */
+void cmd_main_usage(void);
+
+/* Join the user's rootless namespace (see rootless/rootless.h) for commands that need it. */
+int cmd_enter_userns(struct cmd_global *g, struct rctr_error *err);
+
+/* Version facts shared by `rctr version` and `rctr info`. Returns a new reference. */
+struct json_t;
+struct json_t *cmd_version_json(void);
+
+int cmd_unshare(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_info(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_version(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_help(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);

@@ -1,0 +1,131 @@
+/* rctr info: what rctr finds on this host — the first thing to run when something fails. */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "engine/cgroup-probe.h"
+#include "lib/buf.h"
+#include "lib/error.h"
+#include "lib/fs.h"
+#include "lib/jsonutil.h"
+#include "lib/log.h"
+#include "lib/macros.h"
+#include "lib/xalloc.h"
+#include "net/probe.h"
+#include "options.h"
+#include "rootless/rootless.h"
+#include "storage/probe.h"
+
+static const struct cmd_opt info_opts[] = {
+        {"format", 'f', "FORMAT", "output format: text (default) or json"},
+        {0},
+};
+
+/* /proc/self/{uid,gid}_map as [{"container_id", "host_id", "size"}], podman's idMappings. */
+static json_t *read_idmap(const char *name)
+{
+        cleanup_error struct rctr_error ignored = {0};
+        cleanup_close int fd = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        json_t *list = json_array();
+        cleanup_buf struct buf text;
+        char *save = NULL;
+
+        buf_init(&text, 64 * 1024);
+        if (fd < 0 || fs_read_at(fd, name, &text, &ignored) < 0)
+                return list;
+        for (char *l = strtok_r(text.data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                unsigned long inside, host, size;
+
+                if (sscanf(l, "%lu %lu %lu", &inside, &host, &size) == 3)
+                        json_array_append_new(list, json_pack("{s:I, s:I, s:I}", "container_id",
+                                                              (json_int_t)inside, "host_id",
+                                                              (json_int_t)host, "size",
+                                                              (json_int_t)size));
+        }
+        return list;
+}
+
+static json_t *pause_pid(const char *runtime_dir)
+{
+        cleanup_error struct rctr_error ignored = {0};
+        cleanup_free char *path = xasprintf("%s/rctr/pause.pid", runtime_dir);
+        cleanup_buf struct buf text;
+
+        buf_init(&text, 32);
+        if (fs_read_at(AT_FDCWD, path, &text, &ignored) < 0)
+                return json_null();
+        return json_integer(strtol(text.data, NULL, 10));
+}
+
+static json_t *host_json(struct cmd_global *g, uid_t uid, const char *userns_error)
+{
+        struct utsname u;
+        json_t *host;
+
+        if (uname(&u) < 0)
+                memset(&u, 0, sizeof(u));
+        host = json_pack("{s:s, s:s, s:s, s:s, s:b, s:I, s:s}", "os", "linux", "arch", u.machine,
+                         "kernel", u.release, "hostname", u.nodename, "rootless", g->rootless,
+                         "uid", (json_int_t)uid, "runtimeDir", g->runtime_dir);
+        json_object_set_new(host, "idMappings",
+                            json_pack("{s:o, s:o}", "uidmap", read_idmap("uid_map"), "gidmap",
+                                      read_idmap("gid_map")));
+        if (g->rootless)
+                json_object_set_new(host, "pausePid", pause_pid(g->runtime_dir));
+        if (userns_error)
+                json_object_set_new(host, "usernsError", json_string(userns_error));
+        json_object_set_new(host, "cgroups", engine_cgroup_probe());
+        json_object_set_new(host, "network", net_probe());
+        return host;
+}
+
+int cmd_info(struct cmd_global *g, int argc, char **argv, struct rctr_error *err)
+{
+        struct cmd_parser p = {
+                .cmdname = "info",
+                .usage = "rctr info [options]",
+                .summary = "Show what rctr finds on this host: version, rootless user namespace "
+                           "and id mappings, storage drivers that work here, /dev/net/tun, "
+                           "cgroup version and delegated controllers.",
+                .opts = info_opts,
+                .global = g,
+                .argc = argc,
+                .argv = argv,
+        };
+        cleanup_error struct rctr_error userns_err = {0};
+        json_auto_t *info = NULL;
+        const char *value, *format = "text";
+        uid_t uid = getuid();
+        int c;
+
+        while ((c = cmd_parser_next(&p, &value, err)) > 0) {
+                if (c == CMD_OPT_HELP)
+                        return 0;
+                if (c == 'f')
+                        format = value;
+        }
+        if (c < 0)
+                return c;
+        if (p.optind < argc)
+                return rctr_error_set(err, EINVAL, "unexpected argument %s", argv[p.optind]);
+        if (!streq(format, "text") && !streq(format, "json"))
+                return rctr_error_set(err, EINVAL, "unknown --format %s (use text or json)",
+                                      format);
+
+        /*
+         * A broken user namespace setup is exactly what info must still show: report it in the
+         * output instead of failing.
+         */
+        if (cmd_enter_userns(g, &userns_err) < 0)
+                log_warn("%s", userns_err.msg);
+        info = json_pack("{s:o, s:o, s:{s:s, s:s}}", "host", host_json(g, uid, userns_err.msg),
+                         "storage", storage_probe(g->root, g->rootless), "paths", "root",
+                         g->root, "runroot", g->runroot);
+        json_object_set_new(info, "version", cmd_version_json());
+        return jsonutil_print_format(info, format, err);
+}

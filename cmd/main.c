@@ -1,0 +1,178 @@
+/* rctr: parse the global options, pick the command, print its error, map it to an exit code. */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cmd.h"
+#include "lib/error.h"
+#include "lib/log.h"
+#include "lib/macros.h"
+#include "lib/xalloc.h"
+#include "options.h"
+#include "rootless/rootless.h"
+#include "rootless/runtime-dir.h"
+
+const struct cmd_def cmd_table[] = {
+        {"help", cmd_help, "Show help for rctr or one of its commands"},
+        {"info", cmd_info, "Show what rctr found on this host: namespaces, storage, network, cgroups"},
+        {"unshare", cmd_unshare, "Run a command inside rctr's rootless user namespace"},
+        {"version", cmd_version, "Show the rctr version"},
+        {NULL, NULL, NULL},
+};
+
+const struct cmd_def *cmd_find(const char *name)
+{
+        for (const struct cmd_def *c = cmd_table; c->name; c++)
+                if (streq(c->name, name))
+                        return c;
+        return NULL;
+}
+
+/* rctr's own options; -h/--help comes with every parser and is listed beside them. */
+static const struct cmd_opt main_opts[] = {
+        {"version", 'v', NULL, "show the version and exit"},
+        {0},
+};
+static const struct cmd_opt main_help_opts[] = {
+        {"help", CMD_OPT_HELP, NULL, "show this help and exit"},
+        {0},
+};
+
+static const char main_summary[] =
+        "rctr runs OCI containers as an ordinary user: no root, no daemon.\n\nCommands:";
+
+void cmd_main_usage(void)
+{
+        printf("Usage: rctr [options] COMMAND [ARG...]\n\n%s\n", main_summary);
+        for (const struct cmd_def *c = cmd_table; c->name; c++)
+                printf("  %-12s %s\n", c->name, c->summary);
+        fputs("\nOptions:\n", stdout);
+        cmd_opts_print(stdout, main_help_opts);
+        cmd_opts_print(stdout, main_opts);
+        fputs("\nGlobal options (also accepted after the command name):\n", stdout);
+        cmd_opts_print(stdout, cmd_global_opts);
+        printf("\nRun 'rctr COMMAND --help' or 'man rctr-COMMAND' for more about a command.\n");
+}
+
+/* An exec'd process gets fds 0-2 as it expects them: never hand out 0-2 as our own fds. */
+static void ensure_std_fds(void)
+{
+        for (int fd = 0; fd < 3; fd++) {
+                if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+                        continue;
+                if (open("/dev/null", O_RDWR) != fd)
+                        abort();
+        }
+}
+
+/* Defaults for the store and the state directory (DESIGN.md, "Persistent layout"). */
+static int global_defaults(struct cmd_global *g, struct rctr_error *err)
+{
+        const char *data = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+        int r;
+
+        g->rootless = rootless_is_rootless();
+        r = rootless_runtime_dir(g->rootless, &g->runtime_dir, err);
+        if (r < 0)
+                return r;
+        if (!g->runroot)
+                g->runroot = xasprintf("%s/rctr", g->runtime_dir);
+        if (g->root)
+                return 0;
+        if (!g->rootless)
+                g->root = xstrdup("/var/lib/rctr");
+        else if (data && data[0] == '/')
+                g->root = xasprintf("%s/rctr/storage", data);
+        else if (home && home[0] == '/')
+                g->root = xasprintf("%s/.local/share/rctr/storage", home);
+        else
+                return rctr_error_set(err, EINVAL,
+                                      "no store location: set HOME or XDG_DATA_HOME, or pass --root");
+        return 0;
+}
+
+int cmd_enter_userns(struct cmd_global *g, struct rctr_error *err)
+{
+        int r = rootless_enter(g->runtime_dir, err);
+
+        return r < 0 ? rctr_error_prefix(err, "enter rootless user namespace") : r;
+}
+
+static void global_clear(struct cmd_global *g)
+{
+        free(g->root);
+        free(g->runroot);
+        free(g->runtime_dir);
+}
+
+static int main_dispatch(struct cmd_global *g, int argc, char **argv, const char **ret_cmd,
+                         struct rctr_error *err)
+{
+        struct cmd_parser p = {.cmdname = "",
+                               .usage = NULL, /* cmd_main_usage() lists the commands */
+                               .opts = main_opts,
+                               .stop_at_operand = true,
+                               .global = g,
+                               .argc = argc,
+                               .argv = argv};
+        const struct cmd_def *cmd;
+        const char *value;
+        int c;
+
+        while ((c = cmd_parser_next(&p, &value, err)) > 0) {
+                if (c == CMD_OPT_HELP) {
+                        cmd_main_usage();
+                        return 0;
+                }
+                if (c == 'v') {
+                        printf("rctr version %s\n", PACKAGE_VERSION);
+                        return 0;
+                }
+        }
+        if (c < 0)
+                return c;
+        if (p.optind >= argc) {
+                cmd_main_usage();
+                return rctr_error_set(err, EINVAL, "no command given (see rctr --help)");
+        }
+        cmd = cmd_find(argv[p.optind]);
+        if (!cmd)
+                return rctr_error_set(err, EINVAL, "unknown command \"%s\" (see rctr --help)",
+                                      argv[p.optind]);
+        *ret_cmd = cmd->name;
+        c = global_defaults(g, err);
+        if (c < 0)
+                return c;
+        return cmd->fn(g, argc - p.optind, argv + p.optind, err);
+}
+
+/* 125 for our own failures; 126/127 when the command to run could not be executed. */
+static int exit_code_for(const struct rctr_error *err)
+{
+        return err->exit_status ? err->exit_status : 125;
+}
+
+int main(int argc, char **argv)
+{
+        CLEANUP(global_clear) struct cmd_global g = {0};
+        cleanup_error struct rctr_error err = {0};
+        const char *cmd = NULL;
+        int r;
+
+        ensure_std_fds();
+        json_set_alloc_funcs(xmalloc, free);
+        r = main_dispatch(&g, argc, argv, &cmd, &err);
+        fflush(stdout);
+        if (r >= 0)
+                return r;
+        fprintf(stderr, "rctr: %s%s%s\n", cmd ? cmd : "", cmd ? ": " : "",
+                err.msg ? err.msg : strerror(-r));
+        return exit_code_for(&err);
+}

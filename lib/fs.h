@@ -1,0 +1,42 @@
+/* File helpers that work relative to directory fds, never follow the last symlink and cap reads. */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct buf;
+struct rctr_error;
+
+/* Write all of data, retrying short writes and EINTR. Returns 0 or -errno (errno set). */
+int fs_write_all(int fd, const void *data, size_t len);
+
+/*
+ * Read the whole fd into out, failing with -EFBIG past out->max. Returns 0 or -errno with err
+ * set ("read <what>: ...").
+ */
+int fs_read_fd(int fd, struct buf *out, const char *what, struct rctr_error *err);
+
+/* Read dirfd/name (no symlink followed) into out, capped by out->max. */
+int fs_read_at(int dirfd, const char *name, struct buf *out, struct rctr_error *err);
+
+/*
+ * Replace dirfd/name atomically: write a temporary file, fsync it (unless nosync: tmpfs),
+ * rename over name, fsync the directory. A crash leaves either the old or the new content.
+ */
+int fs_write_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                       struct rctr_error *err);
+
+/* Write a short string to an existing file such as /proc/PID/uid_map (no O_CREAT). */
+int fs_write_string_at(int dirfd, const char *name, const char *text, struct rctr_error *err);
+
+/*
+ * Create dirfd/name as a directory with mode if missing and open it (O_DIRECTORY|O_NOFOLLOW).
+ * Returns the new fd (owned by the caller) or -errno.
+ */
+int fs_mkdir_open_at(int dirfd, const char *name, mode_t mode, struct rctr_error *err);
+
+/*
+ * Remove dirfd/name and everything below it without following symlinks. Directories we own but
+ * cannot read (overlay's work/work is mode 000) are opened up first. Missing is not an error.
+ */
+int fs_remove_tree_at(int dirfd, const char *name, struct rctr_error *err);
