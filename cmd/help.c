@@ -16,7 +16,8 @@ int cmd_help(struct cmd_global *g, int argc, char **argv, struct rctr_error *err
         struct cmd_parser p = {
                 .cmdname = "help",
                 .usage = "rctr help [COMMAND]",
-                .summary = "Show the help of rctr, or of COMMAND (the same as rctr COMMAND --help).",
+                .summary =
+                        "Show the help of rctr, or of COMMAND (the same as rctr COMMAND --help).",
                 .opts = help_opts,
                 .stop_at_operand = true,
                 .global = g,

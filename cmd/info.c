@@ -124,8 +124,8 @@ int cmd_info(struct cmd_global *g, int argc, char **argv, struct rctr_error *err
         if (cmd_enter_userns(g, &userns_err) < 0)
                 log_warn("%s", userns_err.msg);
         info = json_pack("{s:o, s:o, s:{s:s, s:s}}", "host", host_json(g, uid, userns_err.msg),
-                         "storage", storage_probe(g->root, g->rootless), "paths", "root",
-                         g->root, "runroot", g->runroot);
+                         "storage", storage_probe(g->root, g->rootless), "paths", "root", g->root,
+                         "runroot", g->runroot);
         json_object_set_new(info, "version", cmd_version_json());
         return jsonutil_print_format(info, format, err);
 }

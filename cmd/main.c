@@ -21,7 +21,8 @@
 
 const struct cmd_def cmd_table[] = {
         {"help", cmd_help, "Show help for rctr or one of its commands"},
-        {"info", cmd_info, "Show what rctr found on this host: namespaces, storage, network, cgroups"},
+        {"info", cmd_info,
+         "Show what rctr found on this host: namespaces, storage, network, cgroups"},
         {"unshare", cmd_unshare, "Run a command inside rctr's rootless user namespace"},
         {"version", cmd_version, "Show the rctr version"},
         {NULL, NULL, NULL},
@@ -93,8 +94,9 @@ static int global_defaults(struct cmd_global *g, struct rctr_error *err)
         else if (home && home[0] == '/')
                 g->root = xasprintf("%s/.local/share/rctr/storage", home);
         else
-                return rctr_error_set(err, EINVAL,
-                                      "no store location: set HOME or XDG_DATA_HOME, or pass --root");
+                return rctr_error_set(
+                        err, EINVAL,
+                        "no store location: set HOME or XDG_DATA_HOME, or pass --root");
         return 0;
 }
 

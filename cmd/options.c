@@ -13,9 +13,12 @@
 #include "lib/xalloc.h"
 
 const struct cmd_opt cmd_global_opts[] = {
-        {"log-level", CMD_OPT_LOG_LEVEL, "LEVEL", "log messages at LEVEL and above: error, warn (default), info, debug, trace"},
-        {"root", CMD_OPT_ROOT, "DIR", "image and container store (default: ~/.local/share/rctr/storage; root: /var/lib/rctr)"},
-        {"runroot", CMD_OPT_RUNROOT, "DIR", "state directory (default: $XDG_RUNTIME_DIR/rctr; root: /run/rctr)"},
+        {"log-level", CMD_OPT_LOG_LEVEL, "LEVEL",
+         "log messages at LEVEL and above: error, warn (default), info, debug, trace"},
+        {"root", CMD_OPT_ROOT, "DIR",
+         "image and container store (default: ~/.local/share/rctr/storage; root: /var/lib/rctr)"},
+        {"runroot", CMD_OPT_RUNROOT, "DIR",
+         "state directory (default: $XDG_RUNTIME_DIR/rctr; root: /run/rctr)"},
         {0},
 };
 
@@ -103,8 +106,8 @@ static int bad_flag(const struct cmd_parser *p, int c, struct rctr_error *err)
                 return rctr_error_set(err, EINVAL, "flag %s needs a value (see rctr %s%s--help)",
                                       arg, see, see[0] ? " " : "");
         if (optopt && optopt < CMD_OPT_LONG && strncmp(arg, "--", 2) != 0)
-                return rctr_error_set(err, EINVAL, "unknown flag -%c (see rctr %s%s--help)",
-                                      optopt, see, see[0] ? " " : "");
+                return rctr_error_set(err, EINVAL, "unknown flag -%c (see rctr %s%s--help)", optopt,
+                                      see, see[0] ? " " : "");
         return rctr_error_set(err, EINVAL, "unknown flag %s (see rctr %s%s--help)", arg, see,
                               see[0] ? " " : "");
 }

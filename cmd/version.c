@@ -17,7 +17,9 @@
 #include "lib/xalloc.h"
 #include "options.h"
 
-enum { OPT_FORMAT = CMD_OPT_FIRST_FREE };
+enum {
+        OPT_FORMAT = CMD_OPT_FIRST_FREE
+};
 
 static const struct cmd_opt version_opts[] = {
         {"format", 'f', "FORMAT", "output format: text (default) or json"},

@@ -78,8 +78,7 @@ int fs_write_atomic_at(int dirfd, const char *name, const void *data, size_t len
         for (int attempt = 0; fd < 0; attempt++) {
                 free(tmp);
                 tmp = xasprintf(".%s.%d.%d.tmp", name, (int)getpid(), attempt);
-                fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-                            mode);
+                fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
                 if (fd < 0 && (errno != EEXIST || attempt > 100))
                         return rctr_error_sys(err, errno, "create %s", tmp);
         }

@@ -40,7 +40,7 @@ static void print_array(FILE *f, json_t *value, int indent)
         size_t i;
         json_t *item;
 
-        json_array_foreach (value, i, item) {
+        json_array_foreach(value, i, item) {
                 fprintf(f, "%*s- ", indent, "");
                 if (json_is_object(item)) {
                         /* first key on the dash line, the rest aligned under it */
@@ -48,7 +48,7 @@ static void print_array(FILE *f, json_t *value, int indent)
                         json_t *v;
                         bool first = true;
 
-                        json_object_foreach (item, key, v) {
+                        json_object_foreach(item, key, v) {
                                 fprintf(f, "%*s%s:", first ? 0 : indent + 2, "", key);
                                 if (is_container(v)) {
                                         fputc('\n', f);
@@ -84,7 +84,7 @@ void jsonutil_print_text(FILE *f, json_t *value, int indent)
                 fputc('\n', f);
                 return;
         }
-        json_object_foreach (value, key, v) {
+        json_object_foreach(value, key, v) {
                 fprintf(f, "%*s%s:", indent, "", key);
                 if (is_container(v) && json_array_size(v) + json_object_size(v) > 0) {
                         fputc('\n', f);

@@ -21,10 +21,10 @@ const char *log_level_name(enum log_level level);
 void log_emit(enum log_level level, const char *file, int line, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
 
-#define log_at(level, ...)                                                                         \
-        do {                                                                                       \
-                if ((level) <= log_max_level)                                                      \
-                        log_emit((level), __FILE__, __LINE__, __VA_ARGS__);                        \
+#define log_at(level, ...)                                                  \
+        do {                                                                \
+                if ((level) <= log_max_level)                               \
+                        log_emit((level), __FILE__, __LINE__, __VA_ARGS__); \
         } while (0)
 
 #define log_error(...) log_at(LOG_LEVEL_ERROR, __VA_ARGS__)

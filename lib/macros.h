@@ -15,36 +15,36 @@
 #define streq(a, b) (strcmp((a), (b)) == 0)
 
 /* Retry a call interrupted by a signal; evaluates to the call's last result. */
-#define RETRY_EINTR(expr)                                                                          \
-        ({                                                                                         \
-                __typeof__(expr) _r;                                                               \
-                do                                                                                 \
-                        _r = (expr);                                                               \
-                while (_r < 0 && errno == EINTR);                                                  \
-                _r;                                                                                \
+#define RETRY_EINTR(expr)                         \
+        ({                                        \
+                __typeof__(expr) _r;              \
+                do                                \
+                        _r = (expr);              \
+                while (_r < 0 && errno == EINTR); \
+                _r;                               \
         })
 
 /* Hand ownership out of a cleanup variable: the variable is left empty. */
-#define TAKE_PTR(p)                                                                                \
-        ({                                                                                         \
-                __typeof__(p) *_pp = &(p);                                                         \
-                __typeof__(p) _v = *_pp;                                                           \
-                *_pp = NULL;                                                                       \
-                _v;                                                                                \
+#define TAKE_PTR(p)                        \
+        ({                                 \
+                __typeof__(p) *_pp = &(p); \
+                __typeof__(p) _v = *_pp;   \
+                *_pp = NULL;               \
+                _v;                        \
         })
-#define TAKE_FD(fd)                                                                                \
-        ({                                                                                         \
-                int *_pf = &(fd);                                                                  \
-                int _v = *_pf;                                                                     \
-                *_pf = -1;                                                                         \
-                _v;                                                                                \
+#define TAKE_FD(fd)               \
+        ({                        \
+                int *_pf = &(fd); \
+                int _v = *_pf;    \
+                *_pf = -1;        \
+                _v;               \
         })
 
-#define DEFINE_FREEP(type, fn)                                                                     \
-        static inline void fn##p(type *p)                                                          \
-        {                                                                                          \
-                if (*p)                                                                            \
-                        fn(*p);                                                                    \
+#define DEFINE_FREEP(type, fn)            \
+        static inline void fn##p(type *p) \
+        {                                 \
+                if (*p)                   \
+                        fn(*p);           \
         }
 
 static inline void freep(void *p)

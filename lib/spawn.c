@@ -38,8 +38,8 @@ static void __attribute__((noreturn)) child_fail(int status_fd)
 }
 
 /* Between fork and exec: async-signal-safe calls only. Reports errno over status_fd. */
-static void __attribute__((noreturn)) spawn_child(char *const argv[], int null_fd, int err_fd,
-                                                  int status_fd)
+static void __attribute__((noreturn))
+spawn_child(char *const argv[], int null_fd, int err_fd, int status_fd)
 {
         if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(null_fd, STDOUT_FILENO) < 0 ||
             dup2(err_fd, STDERR_FILENO) < 0)

@@ -29,14 +29,16 @@ char *rootless_userns_explain(int code, const char *userns_clone, const char *ma
                 return xstrdup("user namespaces are disabled (user.max_user_namespaces=0; an admin "
                                "can enable them: sysctl -w user.max_user_namespaces=15000)");
         if (code == ENOSPC)
-                return xasprintf("the limit of user namespaces is reached (user.max_user_namespaces=%.20s; "
-                                 "an admin can raise it: sysctl -w user.max_user_namespaces=15000)",
-                                 max_userns ? max_userns : "?");
+                return xasprintf(
+                        "the limit of user namespaces is reached (user.max_user_namespaces=%.20s; "
+                        "an admin can raise it: sysctl -w user.max_user_namespaces=15000)",
+                        max_userns ? max_userns : "?");
         if (sysctl_is(apparmor_restrict, "1"))
-                return xstrdup("AppArmor restricts unprivileged user namespaces "
-                               "(kernel.apparmor_restrict_unprivileged_userns=1; an admin can allow "
-                               "them: sysctl -w kernel.apparmor_restrict_unprivileged_userns=0, or "
-                               "add an AppArmor profile for rctr with the userns rule)");
+                return xstrdup(
+                        "AppArmor restricts unprivileged user namespaces "
+                        "(kernel.apparmor_restrict_unprivileged_userns=1; an admin can allow "
+                        "them: sysctl -w kernel.apparmor_restrict_unprivileged_userns=0, or "
+                        "add an AppArmor profile for rctr with the userns rule)");
         return xstrdup(strerror(code));
 }
 
@@ -57,7 +59,8 @@ char *rootless_userns_explain_host(int code)
 {
         cleanup_free char *clone = read_sysctl("/proc/sys/kernel/unprivileged_userns_clone");
         cleanup_free char *max = read_sysctl("/proc/sys/user/max_user_namespaces");
-        cleanup_free char *aa = read_sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
+        cleanup_free char *aa =
+                read_sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
 
         return rootless_userns_explain(code, clone, max, aa);
 }

@@ -1,4 +1,5 @@
-/* uid_map/gid_map contents for the rootless namespace: 0 = the user, 1..N = the subordinate ranges. */
+/* uid_map/gid_map contents for the rootless namespace: 0 = the user, 1..N = the subordinate ranges.
+ */
 #pragma once
 
 #include <stdint.h>

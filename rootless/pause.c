@@ -152,8 +152,8 @@ static int map_ids(pid_t pid, const char *helper, const char *file, uint32_t hos
 
                 if (nl)
                         *nl = '\0';
-                return rctr_error_set(err, EPERM, "%s exited with status %d: %s (check %s)",
-                                      helper, status, out.len ? out.data : "no message", file);
+                return rctr_error_set(err, EPERM, "%s exited with status %d: %s (check %s)", helper,
+                                      status, out.len ? out.data : "no message", file);
         }
         return 0;
 }

@@ -14,11 +14,11 @@ struct rctr_error;
 
 /* How to map ids into a new namespace. */
 struct rootless_plan {
-        uint32_t uid, gid;             /* the user on the host: 0 inside */
-        struct rootless_ranges uids;   /* subordinate ranges: 1..N inside */
+        uint32_t uid, gid;           /* the user on the host: 0 inside */
+        struct rootless_ranges uids; /* subordinate ranges: 1..N inside */
         struct rootless_ranges gids;
-        char *newuidmap;               /* owned; NULL when uids.n == 0: single map written by us */
-        char *newgidmap;               /* owned; NULL when gids.n == 0 */
+        char *newuidmap; /* owned; NULL when uids.n == 0: single map written by us */
+        char *newgidmap; /* owned; NULL when gids.n == 0 */
 };
 
 void rootless_plan_clear(struct rootless_plan *plan);

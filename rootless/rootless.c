@@ -87,7 +87,10 @@ static void warn_single_mapping(uid_t host_uid)
         log_warn("no %s range for %s in %s: using a single-id mapping (only uid 0 exists in "
                  "containers; images that use other ids fail); to add one: sudo usermod "
                  "--add-subuids 100000-165535 --add-subgids 100000-165535 %s",
-                 no_uids && no_gids ? "subuid/subgid" : no_uids ? "subuid" : "subgid", user,
+                 no_uids && no_gids ? "subuid/subgid"
+                 : no_uids          ? "subuid"
+                                    : "subgid",
+                 user,
                  no_uids && no_gids ? "/etc/subuid and /etc/subgid"
                  : no_uids          ? "/etc/subuid"
                                     : "/etc/subgid",

@@ -16,7 +16,7 @@ bool rootless_runtime_dir_usable(const struct stat *st, uid_t uid);
 /*
  * The runtime directory for the calling user: $XDG_RUNTIME_DIR when it is an absolute path to a
  * directory the user owns; otherwise (the classic su/sudo case) /tmp/rctr-<uid>, created 0700,
- * refused when it exists and belongs to someone else. Not rootless (real root): /run. Returns 0 and an owned
- * path, or -errno with err set.
+ * refused when it exists and belongs to someone else. Not rootless (real root): /run. Returns 0 and
+ * an owned path, or -errno with err set.
  */
 int rootless_runtime_dir(bool rootless, char **ret_path, struct rctr_error *err);

@@ -1,4 +1,5 @@
-/* The user's subordinate uid/gid ranges (/etc/subuid, /etc/subgid), via libsubid when built with it. */
+/* The user's subordinate uid/gid ranges (/etc/subuid, /etc/subgid), via libsubid when built with
+ * it. */
 #pragma once
 
 #include <stddef.h>

@@ -114,7 +114,7 @@ json_t *storage_probe(const char *graphroot, bool rootless)
         json_t *fuse = probe_fuse_overlayfs();
         const char *driver = json_is_true(json_object_get(kernel, "available")) ? "overlay"
                              : json_is_true(json_object_get(fuse, "available")) ? "fuse-overlayfs"
-                                                                                 : "vfs";
+                                                                                : "vfs";
 
         return json_pack("{s:s, s:s, s:o, s:o}", "graphRoot", graphroot, "driver", driver,
                          "kernelOverlay", kernel, "fuseOverlayfs", fuse);

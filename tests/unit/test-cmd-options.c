@@ -12,7 +12,9 @@
 #include "lib/error.h"
 #include "tap.h"
 
-enum { OPT_FORMAT = CMD_OPT_FIRST_FREE };
+enum {
+        OPT_FORMAT = CMD_OPT_FIRST_FREE
+};
 
 static const struct cmd_opt opts[] = {
         {"all", 'a', NULL, "all"},

@@ -7,8 +7,8 @@
 
 int main(void)
 {
-        char v1[] = "4:memory:/process_api/abc", v2[] = "0::/user.slice/x", named[] = "9:name=systemd:/",
-             bad[] = "garbage", nopath[] = "1:cpu:";
+        char v1[] = "4:memory:/process_api/abc", v2[] = "0::/user.slice/x",
+             named[] = "9:name=systemd:/", bad[] = "garbage", nopath[] = "1:cpu:";
         char *ctrls, *path;
 
         ok(engine_cgroup_parse_line(v1, &ctrls, &path) == 0, "v1 line");
