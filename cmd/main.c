@@ -68,6 +68,7 @@ static void ensure_std_fds(void)
         for (int fd = 0; fd < 3; fd++) {
                 if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
                         continue;
+                /* no O_CLOEXEC: this is fd 0, 1 or 2, which must survive exec */
                 if (open("/dev/null", O_RDWR) != fd)
                         abort();
         }

@@ -19,7 +19,7 @@ static char env_path[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin
 static char env_lc[] = "LC_ALL=C";
 static char *const helper_env[] = {env_path, env_lc, NULL};
 
-static void close_from(int lowfd)
+void spawn_close_from(int lowfd)
 {
 #ifdef SYS_close_range
         if (syscall(SYS_close_range, (unsigned)lowfd, ~0U, 0) == 0)
@@ -47,7 +47,7 @@ spawn_child(char *const argv[], int null_fd, int err_fd, int status_fd)
         /* status_fd is O_CLOEXEC: move it above stdio and keep it, close everything else. */
         if (status_fd != 3 && dup3(status_fd, 3, O_CLOEXEC) < 0)
                 child_fail(status_fd);
-        close_from(4);
+        spawn_close_from(4);
         execve(argv[0], argv, helper_env);
         child_fail(3);
 }

@@ -14,3 +14,6 @@ int spawn_run(char *const argv[], struct buf *err_out, struct rctr_error *err);
 
 /* Find an executable in $PATH (or a default path). Returns an owned path or NULL. */
 char *spawn_find_in_path(const char *name);
+
+/* Close every fd >= lowfd (close_range, else a loop). Async-signal-safe: for forked children. */
+void spawn_close_from(int lowfd);

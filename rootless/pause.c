@@ -10,7 +10,6 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,16 +52,6 @@ static void pause_send(int fd, enum pause_step step, int code)
         (void)!write(fd, &m, sizeof(m));
 }
 
-static void pause_close_from(int lowfd)
-{
-#ifdef SYS_close_range
-        if (syscall(SYS_close_range, (unsigned)lowfd, ~0U, 0) == 0)
-                return;
-#endif
-        for (int fd = lowfd; fd < 1024; fd++)
-                close_nointr(fd);
-}
-
 static void __attribute__((noreturn)) pause_child(int sync_fd)
 {
         int null_fd, go = 0;
@@ -74,7 +63,7 @@ static void __attribute__((noreturn)) pause_child(int sync_fd)
         if (sync_fd != 3 && dup3(sync_fd, 3, O_CLOEXEC) < 0)
                 _exit(1);
         sync_fd = 3;
-        pause_close_from(4);
+        spawn_close_from(4);
 
         /*
          * A new user namespace owned by the user: inside it we hold every capability, which the
@@ -116,7 +105,7 @@ static void __attribute__((noreturn)) pause_child(int sync_fd)
         signal(SIGTTIN, SIG_IGN);
         signal(SIGTTOU, SIG_IGN);
         pause_send(sync_fd, PAUSE_STEP_MNTNS, 0);
-        pause_close_from(3);
+        spawn_close_from(3);
         for (;;)
                 pause(); /* SIGTERM or SIGKILL end us; the next rctr makes a new one */
 }
