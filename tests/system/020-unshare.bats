@@ -117,7 +117,7 @@ pause_pid() {
 }
 
 @test "newuidmap missing: one line naming the package, exit 125" {
-        PATH=/nonexistent run -125 --separate-stderr "$RCTR" unshare /bin/true
+        run -125 --separate-stderr env PATH=/nonexistent "$RCTR" unshare /bin/true
         [ "$stderr" = 'rctr: unshare: enter rootless user namespace: newuidmap not found in PATH (install the Debian package uidmap: apt-get install uidmap)' ]
 }
 

@@ -13,10 +13,10 @@ load ../helpers
         run --separate-stderr "$RCTR" unshare id -u
         assert_success
         assert_output 0
-        run "$RCTR" unshare cat /proc/self/gid_map
+        run --separate-stderr "$RCTR" unshare cat /proc/self/gid_map
         assert_line --regexp "^ +0 +$(id -g) +1$"
         # the single map forbids setgroups, as the kernel requires (CVE-2014-8989)
-        run "$RCTR" unshare cat /proc/self/setgroups
+        run --separate-stderr "$RCTR" unshare cat /proc/self/setgroups
         assert_output deny
 }
 

@@ -1,0 +1,67 @@
+# Loaded by every .bats file (`load helpers`). Each test gets its own store, state directory and
+# runtime directory (so its own pause process): tests never share state and can run in parallel.
+# Environment from tests/run.sh: RCTR (the binary), RCTR_PREFIX (where it is installed, if it
+# is), RCTR_FIXTURES (tests/fixtures), RCTR_REGISTRY etc. (from setup_suite.bash).
+
+bats_require_minimum_version 1.5.0
+load /usr/lib/bats/bats-support/load
+load /usr/lib/bats/bats-assert/load
+
+: "${RCTR:?RCTR must name the rctr binary under test}"
+
+setup() {
+        export RCTR_ROOT="$BATS_TEST_TMPDIR/root"
+        export RCTR_RUNROOT="$BATS_TEST_TMPDIR/runroot"
+        export XDG_RUNTIME_DIR="$BATS_TEST_TMPDIR/xdg"
+        mkdir -p -m 0700 "$XDG_RUNTIME_DIR"
+}
+
+# Stop the pause process this test made (only ours: checked by its name), and wait for it.
+rctr_kill_pause() {
+        local pidfile="$1/rctr/pause.pid" pid i
+        [ -f "$pidfile" ] || return 0
+        pid=$(cat "$pidfile")
+        [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = rctr-pause ] || return 0
+        kill "$pid" 2>/dev/null || return 0
+        for i in $(seq 50); do
+                # gone, or a zombie waiting for init to reap it
+                [ -d "/proc/$pid" ] || return 0
+                [ "$(awk '/^State:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)" = Z ] && return 0
+                sleep 0.1
+        done
+}
+
+teardown() {
+        rctr_kill_pause "$XDG_RUNTIME_DIR"
+        # files the user namespace made with subordinate ids cannot be removed from outside
+        if [ -d "$RCTR_ROOT" ] && [ -n "$(find "$RCTR_ROOT" ! -user "$(id -u)" -print -quit 2>/dev/null)" ]; then
+                "$RCTR" unshare rm -rf "$RCTR_ROOT" "$RCTR_RUNROOT" 2>/dev/null || true
+                rctr_kill_pause "$XDG_RUNTIME_DIR"
+        fi
+}
+
+# run_rctr [EXPECTED_STATUS|?] ARGS...: run rctr with this test's store and state directory,
+# assert its exit status (default 0; '?' takes any), keep $output (stdout and stderr), and show
+# the command and its output when the status is wrong (in the spirit of podman's run_podman).
+run_rctr() {
+        local expected=0
+        case "${1:-}" in
+        '?') expected='?'; shift ;;
+        [0-9] | [0-9][0-9] | [0-9][0-9][0-9]) expected=$1; shift ;;
+        esac
+        run "$RCTR" --root "$RCTR_ROOT" --runroot "$RCTR_RUNROOT" "$@"
+        if [ "$expected" != '?' ] && [ "$status" -ne "$expected" ]; then
+                printf '# $ rctr %s\n# exit status %s, expected %s\n' "$*" "$status" "$expected"
+                printf '%s\n' "$output" | sed 's/^/# > /'
+                false
+        fi
+}
+
+# The user's subordinate ranges as /etc/subuid and /etc/subgid give them (first range).
+rctr_subid_field() {
+        awk -F: -v u="$(id -un)" -v n="$(id -u)" -v f="$2" '($1 == u || $1 == n) { print $f; exit }' "$1"
+}
+rctr_subuid_start() { rctr_subid_field /etc/subuid 2; }
+rctr_subuid_count() { rctr_subid_field /etc/subuid 3; }
+rctr_subgid_start() { rctr_subid_field /etc/subgid 2; }
+rctr_subgid_count() { rctr_subid_field /etc/subgid 3; }
