@@ -21,11 +21,6 @@
 #include "rootless/rootless.h"
 #include "storage/probe.h"
 
-static const struct cmd_opt info_opts[] = {
-        {"format", 'f', "FORMAT", "output format: text (default) or json"},
-        {0},
-};
-
 /* /proc/self/{uid,gid}_map as [{"container_id", "host_id", "size"}], podman's idMappings. */
 static json_t *read_idmap(const char *name)
 {
@@ -92,30 +87,20 @@ int cmd_info(struct cmd_global *g, int argc, char **argv, struct rctr_error *err
                 .summary = "Show what rctr finds on this host: version, rootless user namespace "
                            "and id mappings, storage drivers that work here, /dev/net/tun, "
                            "cgroup version and delegated controllers.",
-                .opts = info_opts,
+                .opts = cmd_format_opts,
                 .global = g,
                 .argc = argc,
                 .argv = argv,
         };
         cleanup_error struct rctr_error userns_err = {0};
         json_auto_t *info = NULL;
-        const char *value, *format = "text";
-        uid_t uid = getuid();
-        int c;
+        const char *format = NULL;
+        uid_t uid = getuid(); /* before entering: 0 inside the namespace */
+        int r;
 
-        while ((c = cmd_parser_next(&p, &value, err)) > 0) {
-                if (c == CMD_OPT_HELP)
-                        return 0;
-                if (c == 'f')
-                        format = value;
-        }
-        if (c < 0)
-                return c;
-        if (p.optind < argc)
-                return rctr_error_set(err, EINVAL, "unexpected argument %s", argv[p.optind]);
-        if (!streq(format, "text") && !streq(format, "json"))
-                return rctr_error_set(err, EINVAL, "unknown --format %s (use text or json)",
-                                      format);
+        r = cmd_parse_format_only(&p, &format, err);
+        if (r != 0)
+                return r < 0 ? r : 0;
 
         /*
          * A broken user namespace setup is exactly what info must still show: report it in the

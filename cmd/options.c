@@ -22,6 +22,11 @@ const struct cmd_opt cmd_global_opts[] = {
         {0},
 };
 
+const struct cmd_opt cmd_format_opts[] = {
+        {"format", 'f', "FORMAT", "output format: text (default) or json"},
+        {0},
+};
+
 static const struct cmd_opt help_opt[] = {
         {"help", CMD_OPT_HELP, NULL, "show this help and exit"},
         {0},
@@ -167,4 +172,26 @@ void cmd_parser_usage(const struct cmd_parser *p, FILE *f)
         cmd_opts_print(f, help_opt);
         fputs("\nGlobal options:\n", f);
         cmd_opts_print(f, cmd_global_opts);
+}
+
+int cmd_parse_format_only(struct cmd_parser *p, const char **ret_format, struct rctr_error *err)
+{
+        const char *value, *format = "text";
+        int c;
+
+        while ((c = cmd_parser_next(p, &value, err)) > 0) {
+                if (c == CMD_OPT_HELP)
+                        return 1;
+                if (c == 'f')
+                        format = value;
+        }
+        if (c < 0)
+                return c;
+        if (p->optind < p->argc)
+                return rctr_error_set(err, EINVAL, "unexpected argument %s", p->argv[p->optind]);
+        if (!streq(format, "text") && !streq(format, "json"))
+                return rctr_error_set(err, EINVAL, "unknown --format %s (use text or json)",
+                                      format);
+        *ret_format = format;
+        return 0;
 }

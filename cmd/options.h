@@ -50,6 +50,16 @@ int cmd_parser_next(struct cmd_parser *p, const char **ret_value, struct rctr_er
 /* Print the --help text of p to f. */
 void cmd_parser_usage(const struct cmd_parser *p, FILE *f);
 
+/* The --format/-f option of commands that print text or JSON, terminated: usable as opts. */
+extern const struct cmd_opt cmd_format_opts[];
+
+/*
+ * Parse the arguments of a command whose only option is --format (p->opts = cmd_format_opts)
+ * and that takes no operand. Returns 1 after printing --help (the command returns 0), 0 with
+ * *ret_format set to "text" or "json", or -EINVAL with err set.
+ */
+int cmd_parse_format_only(struct cmd_parser *p, const char **ret_format, struct rctr_error *err);
+
 /* Print one option per line: "  -x, --name VALUE   help". */
 void cmd_opts_print(FILE *f, const struct cmd_opt *opts);
 

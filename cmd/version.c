@@ -17,15 +17,6 @@
 #include "lib/xalloc.h"
 #include "options.h"
 
-enum {
-        OPT_FORMAT = CMD_OPT_FIRST_FREE
-};
-
-static const struct cmd_opt version_opts[] = {
-        {"format", 'f', "FORMAT", "output format: text (default) or json"},
-        {0},
-};
-
 /* The same facts for both formats; built once. Returns a new reference. */
 json_t *cmd_version_json(void)
 {
@@ -47,25 +38,18 @@ int cmd_version(struct cmd_global *g, int argc, char **argv, struct rctr_error *
                 .cmdname = "version",
                 .usage = "rctr version [options]",
                 .summary = "Show the version of rctr and of the libraries it uses.",
-                .opts = version_opts,
+                .opts = cmd_format_opts,
                 .global = g,
                 .argc = argc,
                 .argv = argv,
         };
         json_auto_t *info = NULL;
-        const char *value, *format = "text";
-        int c;
+        const char *format = NULL;
+        int r;
 
-        while ((c = cmd_parser_next(&p, &value, err)) > 0) {
-                if (c == CMD_OPT_HELP)
-                        return 0;
-                if (c == 'f')
-                        format = value;
-        }
-        if (c < 0)
-                return c;
-        if (p.optind < argc)
-                return rctr_error_set(err, EINVAL, "unexpected argument %s", argv[p.optind]);
+        r = cmd_parse_format_only(&p, &format, err);
+        if (r != 0)
+                return r < 0 ? r : 0;
         info = cmd_version_json();
         return jsonutil_print_format(info, format, err);
 }
