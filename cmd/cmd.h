@@ -41,6 +41,7 @@ int cmd_enter_userns(struct cmd_global *g, struct rctr_error *err);
 struct json_t;
 struct json_t *cmd_version_json(void);
 
+int cmd_oci(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
 int cmd_unshare(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
 int cmd_info(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
 int cmd_version(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);

@@ -21,6 +21,7 @@
 
 const struct cmd_def cmd_table[] = {
         {"help", cmd_help, "Show help for rctr or one of its commands"},
+        {"oci", cmd_oci, "The OCI runtime, with runc's command line (also installed as rctr-oci)"},
         {"info", cmd_info,
          "Show what rctr found on this host: namespaces, storage, network, cgroups"},
         {"unshare", cmd_unshare, "Run a command inside rctr's rootless user namespace"},
@@ -156,6 +157,13 @@ static int main_dispatch(struct cmd_global *g, int argc, char **argv, const char
         return cmd->fn(g, argc - p.optind, argv + p.optind, err);
 }
 
+static const char *program_name(const char *argv0)
+{
+        const char *slash = argv0 ? strrchr(argv0, '/') : NULL;
+
+        return slash ? slash + 1 : argv0 ? argv0 : "rctr";
+}
+
 /* 125 for our own failures; 126/127 when the command to run could not be executed. */
 static int exit_code_for(const struct rctr_error *err)
 {
@@ -171,11 +179,20 @@ int main(int argc, char **argv)
 
         ensure_std_fds();
         json_set_alloc_funcs(xmalloc, free);
-        r = main_dispatch(&g, argc, argv, &cmd, &err);
+        if (streq(program_name(argv[0]), "rctr-oci")) {
+                /* installed as a link: runc's command line, `rctr-oci VERB` */
+                cmd = "rctr-oci";
+                r = cmd_oci(&g, argc, argv, &err);
+        } else {
+                r = main_dispatch(&g, argc, argv, &cmd, &err);
+        }
         fflush(stdout);
         if (r >= 0)
                 return r;
-        fprintf(stderr, "rctr: %s%s%s\n", cmd ? cmd : "", cmd ? ": " : "",
-                err.msg ? err.msg : strerror(-r));
+        if (cmd && streq(cmd, "rctr-oci"))
+                fprintf(stderr, "rctr-oci: %s\n", err.msg ? err.msg : strerror(-r));
+        else
+                fprintf(stderr, "rctr: %s%s%s\n", cmd ? cmd : "", cmd ? ": " : "",
+                        err.msg ? err.msg : strerror(-r));
         return exit_code_for(&err);
 }

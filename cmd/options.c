@@ -70,7 +70,7 @@ static size_t count_opts(const struct cmd_opt *o)
 /* Build getopt's tables from ours: the command's options, -h/--help, the global options. */
 static void build_tables(const struct cmd_parser *p, struct option **ret_long, char **ret_short)
 {
-        const struct cmd_opt *sets[] = {p->opts, help_opt, cmd_global_opts};
+        const struct cmd_opt *sets[] = {p->opts, help_opt, p->global ? cmd_global_opts : NULL};
         size_t total = count_opts(p->opts) + 1 + count_opts(cmd_global_opts), n = 0;
         struct option *lo = xzalloc((total + 1) * sizeof(*lo));
         cleanup_buf struct buf so;
@@ -170,6 +170,8 @@ void cmd_parser_usage(const struct cmd_parser *p, FILE *f)
         fputs("\nOptions:\n", f);
         cmd_opts_print(f, p->opts);
         cmd_opts_print(f, help_opt);
+        if (!p->global)
+                return;
         fputs("\nGlobal options:\n", f);
         cmd_opts_print(f, cmd_global_opts);
 }

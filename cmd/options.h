@@ -34,7 +34,8 @@ struct cmd_parser {
         const char *summary;        /* one paragraph shown by --help */
         const struct cmd_opt *opts; /* the command's own options, terminated by {0} */
         bool stop_at_operand;       /* options end at the first operand (unshare CMD -x) */
-        struct cmd_global *global;  /* where global options land */
+        struct cmd_global *global;  /* where global options land; NULL: the command does not
+                                       take rctr's global options (rctr oci has runc's own) */
         int argc;
         char **argv;
         int optind; /* after the loop: index of the first operand */

@@ -1,0 +1,248 @@
+/*
+ * rctr oci VERB / rctr-oci VERB: rctr's OCI runtime with runc's command line, so that callers of
+ * runc (podman/conmon, containerd, CRI-O, scripts) can drive it. Its global options are runc's,
+ * not rctr's: here --root is the runtime's state directory.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <seccomp.h>
+
+#include "cmd.h"
+#include "engine/spec-default.h"
+#include "lib/error.h"
+#include "lib/fs.h"
+#include "lib/jsonutil.h"
+#include "lib/log.h"
+#include "lib/macros.h"
+#include "lib/xalloc.h"
+#include "options.h"
+
+enum {
+        OCI_OPT_ROOT = CMD_OPT_FIRST_FREE,
+        OCI_OPT_LOG,
+        OCI_OPT_LOG_FORMAT,
+        OCI_OPT_DEBUG,
+        OCI_OPT_SYSTEMD_CGROUP,
+        OCI_OPT_ROOTLESS,
+};
+
+/* runc's global options. */
+struct oci_global {
+        const char *state_root; /* borrowed from argv; NULL = the default */
+        const char *log_path;   /* borrowed; NULL = stderr only */
+        bool log_json;
+        bool systemd_cgroup; /* accepted; honoured once cgroups are managed */
+};
+
+static const struct cmd_opt oci_opts[] = {
+        {"debug", OCI_OPT_DEBUG, NULL, "log debug messages"},
+        {"log", OCI_OPT_LOG, "FILE", "also write errors to FILE (callers like conmon read it)"},
+        {"log-format", OCI_OPT_LOG_FORMAT, "FORMAT", "format of --log: text (default) or json"},
+        {"root", OCI_OPT_ROOT, "DIR",
+         "state directory (default /run/rctr-oci; rootless $XDG_RUNTIME_DIR/rctr-oci)"},
+        {"systemd-cgroup", OCI_OPT_SYSTEMD_CGROUP, NULL, "manage cgroups through systemd"},
+        {"version", 'v', NULL, "show the version and exit"},
+        {0},
+};
+
+typedef int (*oci_verb_fn)(struct oci_global *og, int argc, char **argv, struct rctr_error *err);
+
+struct oci_verb {
+        const char *name;
+        oci_verb_fn fn;
+        const char *summary;
+};
+
+static int oci_spec(struct oci_global *og, int argc, char **argv, struct rctr_error *err);
+
+static const struct oci_verb oci_verbs[] = {
+        {"spec", oci_spec, "write a new config.json for a bundle"},
+        {NULL, NULL, NULL},
+};
+
+static const char oci_summary[] =
+        "rctr's OCI runtime, with the command line of runc 1.1. Also installed as rctr-oci.";
+
+static void oci_usage(const char *prog)
+{
+        printf("Usage: %s [options] VERB [ARG...]\n\n%s\n\nVerbs:\n", prog, oci_summary);
+        for (const struct oci_verb *v = oci_verbs; v->name; v++)
+                printf("  %-12s %s\n", v->name, v->summary);
+        fputs("\nOptions:\n", stdout);
+        cmd_opts_print(stdout, oci_opts);
+        printf("  -h, --help               show this help and exit\n");
+}
+
+static int oci_spec(struct oci_global *og, int argc, char **argv, struct rctr_error *err)
+{
+        static const struct cmd_opt opts[] = {
+                {"bundle", 'b', "DIR", "write DIR/config.json (default: the current directory)"},
+                {"rootless", OCI_OPT_ROOTLESS, NULL,
+                 "a spec for running without root: a user namespace mapping the caller to 0"},
+                {0},
+        };
+        struct cmd_parser p = {
+                .cmdname = "oci spec",
+                .usage = "rctr oci spec [options]",
+                .summary = "Write a default config.json (running `sh` in ./rootfs) to edit for "
+                           "a bundle. Refuses to overwrite an existing one.",
+                .opts = opts,
+                .argc = argc,
+                .argv = argv,
+        };
+        const char *bundle = ".", *value;
+        cleanup_free char *text = NULL;
+        cleanup_close int dirfd = -1, fd = -1;
+        json_auto_t *spec = NULL;
+        bool rootless = false;
+        int c;
+
+        while ((c = cmd_parser_next(&p, &value, err)) > 0) {
+                if (c == CMD_OPT_HELP)
+                        return 0;
+                if (c == 'b')
+                        bundle = value;
+                if (c == OCI_OPT_ROOTLESS)
+                        rootless = true;
+        }
+        if (c < 0)
+                return c;
+        if (p.optind < argc)
+                return rctr_error_set(err, EINVAL, "unexpected argument %s", argv[p.optind]);
+
+        spec = engine_spec_default(rootless, geteuid(), getegid());
+        text = json_dumps(spec, JSON_INDENT(8) | JSON_PRESERVE_ORDER);
+        if (!text)
+                xalloc_die();
+        dirfd = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+                return rctr_error_sys(err, errno, "open bundle %s", bundle);
+        fd = openat(dirfd, "config.json", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                    0644);
+        if (fd < 0 && errno == EEXIST)
+                return rctr_error_set(err, EEXIST, "%s/config.json exists (remove it first)",
+                                      bundle);
+        if (fd < 0 || fs_write_all(fd, text, strlen(text)) < 0 || fs_write_all(fd, "\n", 1) < 0)
+                return rctr_error_sys(err, errno, "write %s/config.json", bundle);
+        (void)og;
+        return 0;
+}
+
+/* For callers that read --log (conmon, containerd's shim): one line per error. */
+static void oci_log_error(const struct oci_global *og, const char *msg)
+{
+        cleanup_fclose FILE *f = NULL;
+        char when[64];
+        time_t now = time(NULL);
+        struct tm tm;
+
+        if (!og->log_path)
+                return;
+        f = fopen(og->log_path, "ae");
+        if (!f)
+                return;
+        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+        if (og->log_json) {
+                json_auto_t *line =
+                        json_pack("{s:s, s:s, s:s}", "level", "error", "msg", msg, "time", when);
+                cleanup_free char *text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+                fprintf(f, "%s\n", text ? text : "{}");
+        } else {
+                fprintf(f, "time=\"%s\" level=error msg=\"%s\"\n", when, msg);
+        }
+}
+
+static void oci_version(void)
+{
+        const struct scmp_version *sv = seccomp_version();
+
+        printf("rctr-oci version %s\nspec: 1.1.0\nlibseccomp: %u.%u.%u\n", PACKAGE_VERSION,
+               sv->major, sv->minor, sv->micro);
+}
+
+static int oci_global_option(struct oci_global *og, int c, const char *value,
+                             struct rctr_error *err)
+{
+        switch (c) {
+        case OCI_OPT_ROOT:
+                og->state_root = value;
+                return 0;
+        case OCI_OPT_LOG:
+                og->log_path = value;
+                return 0;
+        case OCI_OPT_LOG_FORMAT:
+                if (!streq(value, "text") && !streq(value, "json"))
+                        return rctr_error_set(err, EINVAL,
+                                              "invalid --log-format %s (use text or json)", value);
+                og->log_json = streq(value, "json");
+                return 0;
+        case OCI_OPT_DEBUG:
+                log_max_level = LOG_LEVEL_DEBUG;
+                return 0;
+        case OCI_OPT_SYSTEMD_CGROUP:
+                og->systemd_cgroup = true;
+                return 0;
+        default:
+                return 0;
+        }
+}
+
+static int oci_dispatch(struct oci_global *og, int argc, char **argv, struct rctr_error *err)
+{
+        struct cmd_parser p = {
+                .cmdname = "oci",
+                .usage = NULL, /* oci_usage() lists the verbs */
+                .opts = oci_opts,
+                .stop_at_operand = true,
+                .argc = argc,
+                .argv = argv,
+        };
+        const struct oci_verb *verb;
+        const char *value;
+        int c, r;
+
+        while ((c = cmd_parser_next(&p, &value, err)) > 0) {
+                if (c == CMD_OPT_HELP) {
+                        oci_usage(argv[0]);
+                        return 0;
+                }
+                if (c == 'v') {
+                        oci_version();
+                        return 0;
+                }
+                r = oci_global_option(og, c, value, err);
+                if (r < 0)
+                        return r;
+        }
+        if (c < 0)
+                return c;
+        if (p.optind >= argc)
+                return rctr_error_set(err, EINVAL, "no verb given (see rctr oci --help)");
+        for (verb = oci_verbs; verb->name; verb++)
+                if (streq(verb->name, argv[p.optind]))
+                        break;
+        if (!verb->name)
+                return rctr_error_set(err, EINVAL, "unknown verb \"%s\" (see rctr oci --help)",
+                                      argv[p.optind]);
+        r = verb->fn(og, argc - p.optind, argv + p.optind, err);
+        return r < 0 ? rctr_error_prefix(err, "%s", verb->name) : r;
+}
+
+int cmd_oci(struct cmd_global *g, int argc, char **argv, struct rctr_error *err)
+{
+        struct oci_global og = {0};
+        int r = oci_dispatch(&og, argc, argv, err);
+
+        if (r < 0)
+                oci_log_error(&og, err->msg);
+        return r;
+}
