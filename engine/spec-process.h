@@ -1,0 +1,10 @@
+/* The "process" object of config.json; used by engine/spec.c and, later, by exec --process. */
+#pragma once
+
+#include "spec.h"
+
+/* Fill p from the process object obj. Returns 0 or -EBADMSG with err naming the field. */
+int engine_spec_process_parse(json_t *obj, struct engine_process *p, struct rctr_error *err);
+
+/* Free what p owns and zero it. */
+void engine_spec_process_clear(struct engine_process *p);
