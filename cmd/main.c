@@ -182,7 +182,9 @@ int main(int argc, char **argv)
         if (streq(program_name(argv[0]), "rctr-oci")) {
                 /* installed as a link: runc's command line, `rctr-oci VERB` */
                 cmd = "rctr-oci";
-                r = cmd_oci(&g, argc, argv, &err);
+                r = global_defaults(&g, &err);
+                if (r >= 0)
+                        r = cmd_oci(&g, argc, argv, &err);
         } else {
                 r = main_dispatch(&g, argc, argv, &cmd, &err);
         }

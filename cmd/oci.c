@@ -16,7 +16,9 @@
 #include <seccomp.h>
 
 #include "cmd.h"
+#include "engine/run.h"
 #include "engine/spec-default.h"
+#include "engine/spec.h"
 #include "lib/error.h"
 #include "lib/fs.h"
 #include "lib/jsonutil.h"
@@ -32,10 +34,17 @@ enum {
         OCI_OPT_DEBUG,
         OCI_OPT_SYSTEMD_CGROUP,
         OCI_OPT_ROOTLESS,
+        OCI_OPT_PID_FILE,
+        OCI_OPT_CONSOLE_SOCKET,
+        OCI_OPT_NO_PIVOT,
+        OCI_OPT_NO_NEW_KEYRING,
+        OCI_OPT_PRESERVE_FDS,
+        OCI_OPT_KEEP,
 };
 
 /* runc's global options. */
 struct oci_global {
+        struct cmd_global *g;   /* rctr's: runtime directory, rootless */
         const char *state_root; /* borrowed from argv; NULL = the default */
         const char *log_path;   /* borrowed; NULL = stderr only */
         bool log_json;
@@ -62,8 +71,10 @@ struct oci_verb {
 };
 
 static int oci_spec(struct oci_global *og, int argc, char **argv, struct rctr_error *err);
+static int oci_run(struct oci_global *og, int argc, char **argv, struct rctr_error *err);
 
 static const struct oci_verb oci_verbs[] = {
+        {"run", oci_run, "create and run a container in the foreground"},
         {"spec", oci_spec, "write a new config.json for a bundle"},
         {NULL, NULL, NULL},
 };
@@ -134,6 +145,89 @@ static int oci_spec(struct oci_global *og, int argc, char **argv, struct rctr_er
                 return rctr_error_sys(err, errno, "write %s/config.json", bundle);
         (void)og;
         return 0;
+}
+
+static int oci_run(struct oci_global *og, int argc, char **argv, struct rctr_error *err)
+{
+        static const struct cmd_opt opts[] = {
+                {"bundle", 'b', "DIR", "the bundle: config.json and the root (default: .)"},
+                {"console-socket", OCI_OPT_CONSOLE_SOCKET, "PATH",
+                 "send the terminal's master fd to this socket (not supported yet)"},
+                {"detach", 'd', NULL, "return once started (not supported yet)"},
+                {"keep", OCI_OPT_KEEP, NULL, "keep the container's state after it exits"},
+                {"no-new-keyring", OCI_OPT_NO_NEW_KEYRING, NULL,
+                 "do not create a session keyring (rctr never does)"},
+                {"no-pivot", OCI_OPT_NO_PIVOT, NULL, "use MS_MOVE + chroot (not supported yet)"},
+                {"pid-file", OCI_OPT_PID_FILE, "FILE", "write the container's pid to FILE"},
+                {"preserve-fds", OCI_OPT_PRESERVE_FDS, "N",
+                 "pass N more fds after stdio (only 0 supported yet)"},
+                {0},
+        };
+        struct cmd_parser p = {
+                .cmdname = "oci run",
+                .usage = "rctr oci run [options] ID",
+                .summary = "Create the container ID from a bundle, run it in the foreground and "
+                           "exit with its status (128+N when killed by signal N).",
+                .opts = opts,
+                .argc = argc,
+                .argv = argv,
+        };
+        CLEANUP(engine_spec_freep) struct engine_spec *spec = NULL;
+        struct engine_run_opts ro = {0};
+        cleanup_free char *bundle = NULL;
+        cleanup_close int bundlefd = -1;
+        const char *bundle_arg = ".", *value;
+        int c, r;
+
+        while ((c = cmd_parser_next(&p, &value, err)) > 0) {
+                switch (c) {
+                case CMD_OPT_HELP:
+                        return 0;
+                case 'b':
+                        bundle_arg = value;
+                        break;
+                case OCI_OPT_PID_FILE:
+                        ro.pid_file = value;
+                        break;
+                case 'd':
+                        return rctr_error_set(err, EOPNOTSUPP, "--detach is not supported yet");
+                case OCI_OPT_CONSOLE_SOCKET:
+                        return rctr_error_set(err, EOPNOTSUPP,
+                                              "--console-socket is not supported yet");
+                case OCI_OPT_NO_PIVOT:
+                        return rctr_error_set(err, EOPNOTSUPP, "--no-pivot is not supported yet");
+                case OCI_OPT_PRESERVE_FDS:
+                        if (!streq(value, "0"))
+                                return rctr_error_set(err, EOPNOTSUPP,
+                                                      "--preserve-fds %s is not supported yet",
+                                                      value);
+                        break;
+                default:
+                        break; /* --keep, --no-new-keyring: nothing to do */
+                }
+        }
+        if (c < 0)
+                return c;
+        if (p.optind >= argc)
+                return rctr_error_set(err, EINVAL, "no container id given (usage: %s)", p.usage);
+        if (p.optind + 1 < argc)
+                return rctr_error_set(err, EINVAL, "unexpected argument %s", argv[p.optind + 1]);
+
+        bundle = realpath(bundle_arg, NULL);
+        if (!bundle)
+                return rctr_error_sys(err, errno, "bundle %s", bundle_arg);
+        bundlefd = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (bundlefd < 0)
+                return rctr_error_sys(err, errno, "open bundle %s", bundle);
+        r = engine_spec_load(bundlefd, &spec, err);
+        if (r < 0)
+                return r;
+        /* rootless: run as root of the user's rctr namespace, where the subuids are mapped */
+        r = cmd_enter_userns(og->g, err);
+        if (r < 0)
+                return r;
+        ro.bundle = bundle;
+        return engine_run(&ro, spec, err);
 }
 
 /* For callers that read --log (conmon, containerd's shim): one line per error. */
@@ -239,7 +333,7 @@ static int oci_dispatch(struct oci_global *og, int argc, char **argv, struct rct
 
 int cmd_oci(struct cmd_global *g, int argc, char **argv, struct rctr_error *err)
 {
-        struct oci_global og = {0};
+        struct oci_global og = {.g = g};
         int r = oci_dispatch(&og, argc, argv, err);
 
         if (r < 0)

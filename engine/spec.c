@@ -52,8 +52,6 @@ void engine_spec_free(struct engine_spec *spec)
         free(spec);
 }
 
-DEFINE_FREEP(struct engine_spec *, engine_spec_free)
-
 static char *xstrdup_or_null(const char *s)
 {
         return s ? xstrdup(s) : NULL;

@@ -111,5 +111,10 @@ int engine_spec_load(int bundlefd, struct engine_spec **ret, struct rctr_error *
 
 void engine_spec_free(struct engine_spec *spec);
 
+static inline void engine_spec_freep(struct engine_spec **spec)
+{
+        engine_spec_free(*spec);
+}
+
 /* "pid", "network", ... for messages. */
 const char *engine_ns_name(enum engine_ns_type type);

@@ -7,6 +7,9 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <dirent.h>
+#include <linux/openat2.h>
+#include <stdint.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -161,4 +164,125 @@ int fs_remove_tree_at(int parentfd, const char *name, struct rctr_error *err)
         if (unlinkat(parentfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
                 return rctr_error_sys(err, errno, "remove %s", name);
         return 0;
+}
+
+int fs_open_in_root(int rootfd, const char *path, int flags, struct rctr_error *err)
+{
+        struct open_how how = {
+                .flags = (uint64_t)(flags | O_CLOEXEC),
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+
+        if (fd < 0)
+                return rctr_error_sys(err, errno, "open %s in the container root", path);
+        return fd;
+}
+
+/* Create the last component of prefix (which does not exist yet) inside its parent. */
+static int create_last(int rootfd, char *prefix, bool dir, struct rctr_error *err)
+{
+        cleanup_close int parent = -1, fd = -1;
+        char *slash = strrchr(prefix, '/');
+        const char *name = slash ? slash + 1 : prefix;
+
+        if (slash) {
+                *slash = '\0';
+                parent = fs_open_in_root(rootfd, prefix[0] ? prefix : "/", O_PATH | O_DIRECTORY,
+                                         err);
+                *slash = '/';
+        } else {
+                parent = fs_open_in_root(rootfd, "/", O_PATH | O_DIRECTORY, err);
+        }
+        if (parent < 0)
+                return parent;
+        /* A name alone, in a parent resolved inside the root: cannot land outside it. */
+        if (dir) {
+                if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST)
+                        return rctr_error_sys(err, errno, "create directory %s", prefix);
+                return 0;
+        }
+        fd = openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0 && errno != EEXIST)
+                return rctr_error_sys(err, errno, "create file %s", prefix);
+        return 0;
+}
+
+/*
+ * prefix does not resolve: if its last component is a symlink whose target is missing, return the
+ * path to create instead (the target, then what followed prefix in path), else NULL.
+ */
+static char *dangling_target(int rootfd, char *prefix, const char *rest)
+{
+        cleanup_close int parent = -1;
+        char *slash = strrchr(prefix, '/');
+        char target[4096];
+        cleanup_error struct rctr_error ignored = {0};
+        ssize_t n;
+
+        if (!slash)
+                return NULL;
+        *slash = '\0';
+        parent = fs_open_in_root(rootfd, prefix[0] ? prefix : "/", O_PATH | O_DIRECTORY, &ignored);
+        if (parent >= 0)
+                n = readlinkat(parent, slash + 1, target, sizeof(target) - 1);
+        else
+                n = -1;
+        if (n <= 0) {
+                *slash = '/';
+                return NULL;
+        }
+        target[n] = '\0';
+        /* absolute targets are taken inside the root, relative ones beside the link */
+        return target[0] == '/' ? xasprintf("%s%s%s", target, rest[0] ? "/" : "", rest)
+                                : xasprintf("%s/%s%s%s", prefix, target, rest[0] ? "/" : "", rest);
+}
+
+static int mkpath(int rootfd, const char *path, bool dir, int depth, struct rctr_error *err)
+{
+        cleanup_free char *copy = xstrdup(path);
+        cleanup_error struct rctr_error ignored = {0};
+        char *p = copy;
+        int fd, r;
+
+        if (depth > 40)
+                return rctr_error_set(err, ELOOP, "create %s: too many symlinks", path);
+        /* Each prefix in turn: open it if it exists, else create it; then go one deeper. */
+        for (;;) {
+                char *next = strchr(p + (*p == '/'), '/');
+                bool last = !next || next[strspn(next, "/")] == '\0';
+
+                if (next)
+                        *next = '\0';
+                if (copy[0]) {
+                        fd = fs_open_in_root(rootfd, copy, O_PATH, &ignored);
+                        rctr_error_clear(&ignored);
+                        if (fd >= 0) {
+                                close_nointr(fd);
+                        } else if (fd == -ENOENT) {
+                                cleanup_free char *redirect =
+                                        dangling_target(rootfd, copy, next ? next + 1 : "");
+
+                                /* a dangling symlink: make what it points to, inside the root */
+                                if (redirect)
+                                        return mkpath(rootfd, redirect, dir, depth + 1, err);
+                                r = create_last(rootfd, copy, !last || dir, err);
+                                if (r < 0)
+                                        return r;
+                        } else {
+                                return fs_open_in_root(rootfd, copy, O_PATH, err);
+                        }
+                }
+                if (last)
+                        return 0;
+                *next = '/';
+                p = next + 1;
+        }
+}
+
+int fs_mkpath_in_root(int rootfd, const char *path, bool dir, struct rctr_error *err)
+{
+        int r = mkpath(rootfd, path, dir, 0, err);
+
+        return r < 0 ? r : fs_open_in_root(rootfd, path, O_PATH, err);
 }

@@ -1,6 +1,7 @@
 /* File helpers that work relative to directory fds, never follow the last symlink and cap reads. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -40,3 +41,17 @@ int fs_mkdir_open_at(int dirfd, const char *name, mode_t mode, struct rctr_error
  * cannot read (overlay's work/work is mode 000) are opened up first. Missing is not an error.
  */
 int fs_remove_tree_at(int dirfd, const char *name, struct rctr_error *err);
+
+/*
+ * Open path inside the directory tree rootfd as if rootfd were "/": symlinks and ".." never lead
+ * out of it, magic links (/proc/self/fd/...) are refused (openat2 RESOLVE_IN_ROOT, Linux 5.6).
+ * Returns the new fd or -errno with err set.
+ */
+int fs_open_in_root(int rootfd, const char *path, int flags, struct rctr_error *err);
+
+/*
+ * Make path exist inside rootfd (creating missing directories 0755, and the last component as a
+ * directory or, when !dir, an empty file 0644) and open it O_PATH, resolving every step as
+ * fs_open_in_root does. Returns the fd or -errno with err set.
+ */
+int fs_mkpath_in_root(int rootfd, const char *path, bool dir, struct rctr_error *err);

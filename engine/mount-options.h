@@ -1,0 +1,22 @@
+/* OCI mount options ("ro", "nosuid", "rbind", "mode=755", ...) to mount(2) flags and data. */
+#pragma once
+
+#include <stdbool.h>
+
+struct rctr_error;
+
+struct engine_mount_flags {
+        unsigned long flags;       /* MS_RDONLY, MS_NOSUID, ... for the mount itself */
+        unsigned long propagation; /* MS_PRIVATE | MS_REC, ...: applied after it, or 0 */
+        bool bind;                 /* bind or rbind */
+        bool recursive;            /* rbind */
+        char *data;                /* owned: the filesystem's own options, comma separated */
+};
+
+/*
+ * Split options (a NULL-terminated list) into flags and data. Unknown options are passed to
+ * the filesystem as data, as runc does. Returns 0 (never fails but for allocation).
+ */
+void engine_mount_flags_parse(char *const *options, struct engine_mount_flags *ret);
+
+void engine_mount_flags_clear(struct engine_mount_flags *f);

@@ -1,0 +1,156 @@
+#include <config.h>
+#include "process.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/error.h"
+#include "lib/fs.h"
+#include "lib/log.h"
+#include "lib/macros.h"
+#include "lib/parse.h"
+#include "spec.h"
+
+extern char **environ;
+
+static void cap_freep(cap_t *c)
+{
+        if (*c)
+                cap_free(*c);
+}
+
+static int last_cap(void)
+{
+        char text[16] = "";
+        cleanup_close int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+        uint64_t v;
+        ssize_t n = fd >= 0 ? read(fd, text, sizeof(text) - 1) : -1;
+
+        if (n > 0 && text[n - 1] == '\n')
+                text[n - 1] = '\0';
+        return n > 0 && parse_u64_max(text, 63, &v) == 0 ? (int)v : CAP_LAST_CAP;
+}
+
+static int set_rlimits(const struct engine_process *p, struct rctr_error *err)
+{
+        for (size_t i = 0; i < p->n_rlimits; i++) {
+                struct rlimit rl = {.rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard};
+
+                if (setrlimit(p->rlimits[i].resource, &rl) < 0)
+                        return rctr_error_sys(
+                                err, errno, "set rlimit %d to %llu/%llu", p->rlimits[i].resource,
+                                (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+        }
+        return 0;
+}
+
+/* Become the configured user; capabilities survive the uid change, to be set just after. */
+static int set_user(const struct engine_process *p, struct rctr_error *err)
+{
+        if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+                return rctr_error_sys(err, errno, "keep capabilities");
+        /* supplementary groups first: after setuid we may no longer change them */
+        if (setgroups(p->n_additional_gids, p->additional_gids) < 0 &&
+            (errno != EPERM || p->n_additional_gids > 0)) /* EPERM: setgroups is "deny" here */
+                return rctr_error_sys(err, errno, "set additional groups");
+        if (setresgid(p->gid, p->gid, p->gid) < 0)
+                return rctr_error_sys(err, errno, "set gid %u", p->gid);
+        if (setresuid(p->uid, p->uid, p->uid) < 0)
+                return rctr_error_sys(err, errno, "set uid %u", p->uid);
+        return 0;
+}
+
+static int set_caps(const struct engine_process *p, struct rctr_error *err)
+{
+        CLEANUP(cap_freep) cap_t caps = cap_init();
+        int last = last_cap();
+
+        /* The bounding set limits what any later exec can gain: drop all not listed. */
+        for (int c = 0; c <= last; c++)
+                if (!(p->caps[ENGINE_CAP_BOUNDING] & (UINT64_C(1) << c)) &&
+                    prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+                        return rctr_error_sys(err, errno,
+                                              "drop capability %d from the bounding "
+                                              "set",
+                                              c);
+        for (int c = 0; c <= last; c++) {
+                cap_value_t v = c;
+
+                if (p->caps[ENGINE_CAP_EFFECTIVE] & (UINT64_C(1) << c))
+                        cap_set_flag(caps, CAP_EFFECTIVE, 1, &v, CAP_SET);
+                if (p->caps[ENGINE_CAP_PERMITTED] & (UINT64_C(1) << c))
+                        cap_set_flag(caps, CAP_PERMITTED, 1, &v, CAP_SET);
+                if (p->caps[ENGINE_CAP_INHERITABLE] & (UINT64_C(1) << c))
+                        cap_set_flag(caps, CAP_INHERITABLE, 1, &v, CAP_SET);
+        }
+        if (cap_set_proc(caps) < 0)
+                return rctr_error_sys(err, errno, "set capabilities");
+        /*
+         * Ambient capabilities survive exec of unprivileged binaries (Linux 4.3). The kernel
+         * takes only those both permitted and inheritable; runc's default spec lists ambient
+         * ones without inheritable, and runc skips them too.
+         */
+        (void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+        for (int c = 0; c <= last; c++) {
+                uint64_t bit = UINT64_C(1) << c;
+
+                if (!(p->caps[ENGINE_CAP_AMBIENT] & bit))
+                        continue;
+                if (!(p->caps[ENGINE_CAP_INHERITABLE] & bit) ||
+                    !(p->caps[ENGINE_CAP_PERMITTED] & bit)) {
+                        log_debug("ambient capability %d is not inheritable and permitted, "
+                                  "skipped",
+                                  c);
+                        continue;
+                }
+                if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
+                        return rctr_error_sys(err, errno, "raise ambient capability %d", c);
+        }
+        return 0;
+}
+
+static int set_oom_score_adj(const struct engine_process *p, struct rctr_error *err)
+{
+        char text[16];
+
+        if (!p->has_oom_score_adj)
+                return 0;
+        snprintf(text, sizeof(text), "%d", p->oom_score_adj);
+        return fs_write_string_at(AT_FDCWD, "/proc/self/oom_score_adj", text, err);
+}
+
+int engine_process_exec(const struct engine_process *p, struct rctr_error *err)
+{
+        int r = set_rlimits(p, err);
+
+        if (r >= 0)
+                r = set_oom_score_adj(p, err);
+        if (r < 0)
+                return r;
+        if (p->has_umask)
+                umask(p->umask);
+        if (chdir(p->cwd) < 0)
+                return rctr_error_sys(err, errno, "enter working directory %s", p->cwd);
+        r = set_user(p, err);
+        if (r >= 0)
+                r = set_caps(p, err);
+        if (r < 0)
+                return r;
+        /* After this no exec can gain privileges: setuid bits and file caps stop working. */
+        if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return rctr_error_sys(err, errno, "set no_new_privs");
+
+        /* execvp looks args[0] up in the container's PATH, which is in its environment. */
+        environ = p->env;
+        execvp(p->args[0], p->args);
+        err->exit_status = (errno == ENOENT || errno == ENOTDIR) ? 127 : 126;
+        return rctr_error_sys(err, errno, "execute %s", p->args[0]);
+}
