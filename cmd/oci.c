@@ -152,7 +152,7 @@ static int oci_run(struct oci_global *og, int argc, char **argv, struct rctr_err
         static const struct cmd_opt opts[] = {
                 {"bundle", 'b', "DIR", "the bundle: config.json and the root (default: .)"},
                 {"console-socket", OCI_OPT_CONSOLE_SOCKET, "PATH",
-                 "send the terminal's master fd to this socket (not supported yet)"},
+                 "send the terminal's master fd to this socket; not supported yet"},
                 {"detach", 'd', NULL, "return once started (not supported yet)"},
                 {"keep", OCI_OPT_KEEP, NULL, "keep the container's state after it exits"},
                 {"no-new-keyring", OCI_OPT_NO_NEW_KEYRING, NULL,
