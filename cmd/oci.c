@@ -25,6 +25,7 @@
 #include "lib/log.h"
 #include "lib/macros.h"
 #include "lib/xalloc.h"
+#include "oci.h"
 #include "options.h"
 
 enum {
@@ -40,15 +41,6 @@ enum {
         OCI_OPT_NO_NEW_KEYRING,
         OCI_OPT_PRESERVE_FDS,
         OCI_OPT_KEEP,
-};
-
-/* runc's global options. */
-struct oci_global {
-        struct cmd_global *g;   /* rctr's: runtime directory, rootless */
-        const char *state_root; /* borrowed from argv; NULL = the default */
-        const char *log_path;   /* borrowed; NULL = stderr only */
-        bool log_json;
-        bool systemd_cgroup; /* accepted; honoured once cgroups are managed */
 };
 
 static const struct cmd_opt oci_opts[] = {
@@ -72,10 +64,17 @@ struct oci_verb {
 
 static int oci_spec(struct oci_global *og, int argc, char **argv, struct rctr_error *err);
 static int oci_run(struct oci_global *og, int argc, char **argv, struct rctr_error *err);
+static int oci_create(struct oci_global *og, int argc, char **argv, struct rctr_error *err);
 
 static const struct oci_verb oci_verbs[] = {
+        {"create", oci_create, "create a container, its command waiting for start"},
+        {"delete", oci_delete, "remove a container's state (--force: kill it first)"},
+        {"kill", oci_kill, "send a signal to a container"},
+        {"list", oci_list, "list containers"},
         {"run", oci_run, "create and run a container in the foreground"},
         {"spec", oci_spec, "write a new config.json for a bundle"},
+        {"start", oci_start, "run the command of a created container"},
+        {"state", oci_state, "print a container's state (runtime-spec JSON)"},
         {NULL, NULL, NULL},
 };
 
@@ -147,14 +146,15 @@ static int oci_spec(struct oci_global *og, int argc, char **argv, struct rctr_er
         return 0;
 }
 
-static int oci_run(struct oci_global *og, int argc, char **argv, struct rctr_error *err)
+static int oci_create_or_run(struct oci_global *og, bool create, int argc, char **argv,
+                             struct rctr_error *err)
 {
         static const struct cmd_opt opts[] = {
                 {"bundle", 'b', "DIR", "the bundle: config.json and the root (default: .)"},
                 {"console-socket", OCI_OPT_CONSOLE_SOCKET, "PATH",
                  "send the terminal's master fd to this socket; not supported yet"},
-                {"detach", 'd', NULL, "return once started (not supported yet)"},
-                {"keep", OCI_OPT_KEEP, NULL, "keep the container's state after it exits"},
+                {"detach", 'd', NULL, "run: return once started (not supported yet)"},
+                {"keep", OCI_OPT_KEEP, NULL, "run: keep the container's state after it exits"},
                 {"no-new-keyring", OCI_OPT_NO_NEW_KEYRING, NULL,
                  "do not create a session keyring (rctr never does)"},
                 {"no-pivot", OCI_OPT_NO_PIVOT, NULL, "use MS_MOVE + chroot (not supported yet)"},
@@ -164,18 +164,21 @@ static int oci_run(struct oci_global *og, int argc, char **argv, struct rctr_err
                 {0},
         };
         struct cmd_parser p = {
-                .cmdname = "oci run",
-                .usage = "rctr oci run [options] ID",
-                .summary = "Create the container ID from a bundle, run it in the foreground and "
-                           "exit with its status (128+N when killed by signal N).",
+                .cmdname = create ? "oci create" : "oci run",
+                .usage = create ? "rctr oci create [options] ID" : "rctr oci run [options] ID",
+                .summary = create ? "Create the container ID from a bundle: namespaces, mounts and "
+                                    "process set up, its command waiting for `start`."
+                                  : "Create the container ID from a bundle, run it in the "
+                                    "foreground and exit with its status (128+N when killed by "
+                                    "signal N).",
                 .opts = opts,
                 .argc = argc,
                 .argv = argv,
         };
         CLEANUP(engine_spec_freep) struct engine_spec *spec = NULL;
-        struct engine_run_opts ro = {0};
+        struct engine_run_opts ro = {.create_only = create, .state_rootfd = -1};
         cleanup_free char *bundle = NULL;
-        cleanup_close int bundlefd = -1;
+        cleanup_close int bundlefd = -1, rootfd = -1;
         const char *bundle_arg = ".", *value;
         int c, r;
 
@@ -190,7 +193,12 @@ static int oci_run(struct oci_global *og, int argc, char **argv, struct rctr_err
                         ro.pid_file = value;
                         break;
                 case 'd':
+                        if (create)
+                                break; /* create always returns at once */
                         return rctr_error_set(err, EOPNOTSUPP, "--detach is not supported yet");
+                case OCI_OPT_KEEP:
+                        ro.keep = true;
+                        break;
                 case OCI_OPT_CONSOLE_SOCKET:
                         return rctr_error_set(err, EOPNOTSUPP,
                                               "--console-socket is not supported yet");
@@ -208,10 +216,9 @@ static int oci_run(struct oci_global *og, int argc, char **argv, struct rctr_err
         }
         if (c < 0)
                 return c;
-        if (p.optind >= argc)
-                return rctr_error_set(err, EINVAL, "no container id given (usage: %s)", p.usage);
-        if (p.optind + 1 < argc)
-                return rctr_error_set(err, EINVAL, "unexpected argument %s", argv[p.optind + 1]);
+        ro.id = oci_id_operand(argc, argv, p.optind, p.usage, err);
+        if (!ro.id)
+                return -EINVAL;
 
         bundle = realpath(bundle_arg, NULL);
         if (!bundle)
@@ -226,8 +233,22 @@ static int oci_run(struct oci_global *og, int argc, char **argv, struct rctr_err
         r = cmd_enter_userns(og->g, err);
         if (r < 0)
                 return r;
+        rootfd = oci_state_root_open(og, err);
+        if (rootfd < 0)
+                return rootfd;
         ro.bundle = bundle;
+        ro.state_rootfd = rootfd;
         return engine_run(&ro, spec, err);
+}
+
+static int oci_run(struct oci_global *og, int argc, char **argv, struct rctr_error *err)
+{
+        return oci_create_or_run(og, false, argc, argv, err);
+}
+
+static int oci_create(struct oci_global *og, int argc, char **argv, struct rctr_error *err)
+{
+        return oci_create_or_run(og, true, argc, argv, err);
 }
 
 /* For callers that read --log (conmon, containerd's shim): one line per error. */

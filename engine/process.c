@@ -127,7 +127,7 @@ static int set_oom_score_adj(const struct engine_process *p, struct rctr_error *
         return fs_write_string_at(AT_FDCWD, "/proc/self/oom_score_adj", text, err);
 }
 
-int engine_process_exec(const struct engine_process *p, struct rctr_error *err)
+int engine_process_prepare(const struct engine_process *p, struct rctr_error *err)
 {
         int r = set_rlimits(p, err);
 
@@ -147,7 +147,11 @@ int engine_process_exec(const struct engine_process *p, struct rctr_error *err)
         /* After this no exec can gain privileges: setuid bits and file caps stop working. */
         if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return rctr_error_sys(err, errno, "set no_new_privs");
+        return 0;
+}
 
+int engine_process_execve(const struct engine_process *p, struct rctr_error *err)
+{
         /* execvp looks args[0] up in the container's PATH, which is in its environment. */
         environ = p->env;
         execvp(p->args[0], p->args);

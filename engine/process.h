@@ -6,7 +6,12 @@ struct rctr_error;
 
 /*
  * Apply rlimits, oomScoreAdj, umask, the user (groups, gid, uid) and the five capability sets,
- * set no_new_privs, enter cwd and execute args with env. Returns only on failure: -errno with
- * err set and err->exit_status 127 (not found) or 126 (cannot execute) for exec errors.
+ * set no_new_privs and enter cwd. Returns 0 or -errno with err set.
  */
-int engine_process_exec(const struct engine_process *p, struct rctr_error *err);
+int engine_process_prepare(const struct engine_process *p, struct rctr_error *err);
+
+/*
+ * Execute args with env (looked up in the container's PATH). Returns only on failure: -errno
+ * with err set and err->exit_status 127 (not found) or 126 (cannot execute).
+ */
+int engine_process_execve(const struct engine_process *p, struct rctr_error *err);

@@ -4,12 +4,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
@@ -21,6 +24,7 @@
 #include "mounts.h"
 #include "process.h"
 #include "spec.h"
+#include "state.h"
 #include "userns.h"
 
 /* What the container's init reports when setup fails (success: the socket closes at exec). */
@@ -75,8 +79,30 @@ static int child_join_namespaces(const int *ns_fds, struct rctr_error *err)
         return 0;
 }
 
+/*
+ * create: tell the runtime we are ready, then block opening exec.fifo for writing until `start`
+ * opens it for reading. The fifo was opened O_PATH before pivot_root; /proc/self/fd reopens it.
+ */
+static int child_wait_for_start(int fifo_fd, int sync_fd, struct rctr_error *err)
+{
+        char path[64];
+        cleanup_close int fd = -1;
+
+        if (fifo_fd < 0)
+                return 0;
+        if (send(sync_fd, "r", 1, MSG_NOSIGNAL) != 1)
+                return rctr_error_sys(err, errno, "report ready");
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fifo_fd);
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return rctr_error_sys(err, errno, "open exec.fifo");
+        if (fs_write_all(fd, "0", 1) < 0)
+                return rctr_error_sys(err, errno, "write exec.fifo");
+        return 0;
+}
+
 static int child_setup(const struct engine_spec *spec, const char *rootfs, const int *ns_fds,
-                       int sync_fd, struct rctr_error *err)
+                       int fifo_fd, int sync_fd, struct rctr_error *err)
 {
         char go = 0;
         int r;
@@ -98,22 +124,27 @@ static int child_setup(const struct engine_spec *spec, const char *rootfs, const
             setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
                 return rctr_error_sys(err, errno, "set domainname %s", spec->domainname);
         r = engine_mounts_setup(spec, rootfs, err);
+        if (r >= 0)
+                r = engine_process_prepare(&spec->process, err);
+        if (r >= 0)
+                r = child_wait_for_start(fifo_fd, sync_fd, err);
         if (r < 0)
                 return r;
-        return engine_process_exec(&spec->process, err);
+        return engine_process_execve(&spec->process, err);
 }
 
-static void __attribute__((noreturn))
-child_main(const struct engine_spec *spec, const char *rootfs, const int *ns_fds, int sync_fd)
+static void __attribute__((noreturn)) child_main(const struct engine_spec *spec, const char *rootfs,
+                                                 const int *ns_fds, int fifo_fd, int sync_fd)
 {
         struct rctr_error err = {0};
         struct run_failure f = {0};
 
-        (void)child_setup(spec, rootfs, ns_fds, sync_fd, &err);
+        (void)child_setup(spec, rootfs, ns_fds, fifo_fd, sync_fd, &err);
         f.code = err.code ? err.code : EIO;
         f.exit_status = err.exit_status;
         snprintf(f.msg, sizeof(f.msg), "%s", err.msg ? err.msg : "container setup failed");
-        (void)!write(sync_fd, &f, sizeof(f));
+        /* after create returned nobody reads this: no SIGPIPE for the init */
+        (void)send(sync_fd, &f, sizeof(f), MSG_NOSIGNAL);
         _exit(err.exit_status ? err.exit_status : 1);
 }
 
@@ -187,13 +218,16 @@ static int write_pid_file(const char *path, pid_t pid, struct rctr_error *err)
         return fs_write_atomic_at(dirfd, name, text, strlen(text), 0644, err);
 }
 
-/* Wait for exec (EOF on the socket) or the init's report of what failed. */
+/*
+ * Wait for exec (EOF on the socket), for "ready" (create: a 1-byte "r"), or for the init's report
+ * of what failed.
+ */
 static int await_exec(int sync_fd, pid_t pid, struct rctr_error *err)
 {
         struct run_failure f;
         ssize_t n = RETRY_EINTR(read(sync_fd, &f, sizeof(f)));
 
-        if (n == 0)
+        if (n == 0 || (n == 1 && ((char *)&f)[0] == 'r'))
                 return 0;
         (void)RETRY_EINTR(waitpid(pid, NULL, 0));
         if (n != (ssize_t)sizeof(f))
@@ -219,8 +253,47 @@ static int wait_container(pid_t pid, struct rctr_error *err)
         return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }
 
+static void kill_and_reap(pid_t pid)
+{
+        (void)kill(pid, SIGKILL); /* our child, stopped half-way */
+        (void)RETRY_EINTR(waitpid(pid, NULL, 0));
+}
+
+static char *now_rfc3339(void)
+{
+        struct timespec ts;
+        struct tm tm;
+        char text[64];
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        gmtime_r(&ts.tv_sec, &tm);
+        strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &tm);
+        return xasprintf("%s.%09ldZ", text, ts.tv_nsec);
+}
+
+/* The init runs (or waits before exec): record it, and its pid file. */
+static int record_started(const struct engine_run_opts *opts, const struct engine_spec *spec,
+                          pid_t pid, struct rctr_error *err)
+{
+        json_t *ann = json_object_get(spec->json, "annotations");
+        struct engine_state st = {
+                .id = xstrdup(opts->id),
+                .bundle = xstrdup(opts->bundle),
+                .created = now_rfc3339(),
+                .pid = pid,
+                .starttime = engine_proc_starttime(pid),
+                .annotations = json_is_object(ann) ? json_incref(ann) : json_object(),
+        };
+        int r = engine_state_save(opts->state_rootfd, &st, err);
+
+        engine_state_clear(&st);
+        if (r >= 0 && opts->pid_file)
+                r = write_pid_file(opts->pid_file, pid, err);
+        return r;
+}
+
 static int start_child(const struct engine_run_opts *opts, const struct engine_spec *spec,
-                       const char *rootfs, int *ns_fds, struct rctr_error *err)
+                       const char *rootfs, int *ns_fds, int fifo_fd, struct rctr_error *err)
 {
         cleanup_close int ours = -1, theirs = -1;
         unsigned long flags = SIGCHLD;
@@ -240,7 +313,7 @@ static int start_child(const struct engine_run_opts *opts, const struct engine_s
                 return rctr_error_sys(err, errno, "create container process");
         if (pid == 0) {
                 close_nointr(TAKE_FD(ours));
-                child_main(spec, rootfs, ns_fds, theirs);
+                child_main(spec, rootfs, ns_fds, fifo_fd, theirs);
         }
         close_nointr(TAKE_FD(theirs));
         r = (flags & CLONE_NEWUSER) ? write_maps(pid, spec, err) : 0;
@@ -248,27 +321,46 @@ static int start_child(const struct engine_run_opts *opts, const struct engine_s
                 r = rctr_error_sys(err, errno, "start container process");
         if (r >= 0)
                 r = await_exec(ours, pid, err);
+        if (r >= 0)
+                r = record_started(opts, spec, pid, err);
         if (r < 0) {
-                (void)kill(pid, SIGKILL); /* our child, stopped half-way */
-                (void)RETRY_EINTR(waitpid(pid, NULL, 0));
+                kill_and_reap(pid);
                 return r;
         }
-        if (opts->pid_file) {
-                r = write_pid_file(opts->pid_file, pid, err);
-                if (r < 0) {
-                        (void)kill(pid, SIGKILL);
-                        (void)RETRY_EINTR(waitpid(pid, NULL, 0));
-                        return r;
-                }
-        }
+        if (opts->create_only)
+                return 0; /* the init waits on exec.fifo; the caller's subreaper adopts it */
         return wait_container(pid, err);
+}
+
+/* The container's state directory, and for create its exec.fifo (opened O_PATH for the init). */
+static int make_state_dir(const struct engine_run_opts *opts, int *ret_fifo_fd,
+                          struct rctr_error *err)
+{
+        cleanup_close int dirfd = -1;
+
+        if (mkdirat(opts->state_rootfd, opts->id, 0700) < 0) {
+                if (errno == EEXIST)
+                        return rctr_error_set(err, EEXIST, "container %s already exists", opts->id);
+                return rctr_error_sys(err, errno, "create state of %s", opts->id);
+        }
+        if (!opts->create_only)
+                return 0;
+        dirfd = openat(opts->state_rootfd, opts->id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        /* 0622: the container's user, whoever it is, must be able to open it for writing */
+        if (dirfd < 0 || mkfifoat(dirfd, "exec.fifo", 0622) < 0 ||
+            fchmodat(dirfd, "exec.fifo", 0622, 0) < 0)
+                return rctr_error_sys(err, errno, "create exec.fifo of %s", opts->id);
+        *ret_fifo_fd = openat(dirfd, "exec.fifo", O_PATH | O_CLOEXEC);
+        if (*ret_fifo_fd < 0)
+                return rctr_error_sys(err, errno, "open exec.fifo of %s", opts->id);
+        return 0;
 }
 
 int engine_run(const struct engine_run_opts *opts, const struct engine_spec *spec,
                struct rctr_error *err)
 {
         cleanup_free char *joined = NULL, *rootfs = NULL;
-        int ns_fds[ENGINE_NS_COUNT];
+        int ns_fds[ENGINE_NS_COUNT], fifo_fd = -1;
         int r;
 
         for (int t = 0; t < ENGINE_NS_COUNT; t++)
@@ -291,7 +383,54 @@ int engine_run(const struct engine_run_opts *opts, const struct engine_spec *spe
                 return rctr_error_sys(err, errno, "root.path %s", joined);
         r = open_joined_namespaces(spec, ns_fds, err);
         if (r >= 0)
-                r = start_child(opts, spec, rootfs, ns_fds, err);
+                r = make_state_dir(opts, &fifo_fd, err);
+        if (r < 0) {
+                close_all(ns_fds, ENGINE_NS_COUNT);
+                return r;
+        }
+        r = start_child(opts, spec, rootfs, ns_fds, fifo_fd, err);
         close_all(ns_fds, ENGINE_NS_COUNT);
+        if (fifo_fd >= 0)
+                close_nointr(fifo_fd);
+        /* failed, or run without --keep: the container leaves no state behind */
+        if (r < 0 || (!opts->create_only && !opts->keep)) {
+                cleanup_error struct rctr_error ignored = {0};
+
+                (void)engine_state_remove(opts->state_rootfd, opts->id, &ignored);
+        }
         return r;
+}
+
+int engine_start(int state_rootfd, const char *id, struct rctr_error *err)
+{
+        CLEANUP(engine_state_clear) struct engine_state st = {0};
+        cleanup_free char *fifo = xasprintf("%s/exec.fifo", id);
+        cleanup_close int fd = -1;
+        enum engine_status status;
+        char byte;
+        int r = engine_state_load(state_rootfd, id, &st, err);
+
+        if (r < 0)
+                return r;
+        status = engine_state_status(state_rootfd, &st);
+        if (status != ENGINE_STATUS_CREATED)
+                return rctr_error_set(err, EBUSY, "container %s is %s, not created", id,
+                                      engine_status_name(status));
+        /* non-blocking: if the init died meanwhile, a blocking open would wait for ever */
+        fd = openat(state_rootfd, fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return rctr_error_sys(err, errno, "open exec.fifo of %s", id);
+        for (;;) {
+                struct pollfd pfd = {.fd = fd, .events = POLLIN};
+                ssize_t n;
+
+                (void)RETRY_EINTR(poll(&pfd, 1, 100));
+                n = RETRY_EINTR(read(fd, &byte, 1));
+                if (n == 1)
+                        break;
+                if (engine_proc_starttime(st.pid) == 0)
+                        return rctr_error_set(err, ESRCH, "container %s exited before start", id);
+        }
+        (void)unlinkat(state_rootfd, fifo, 0);
+        return 0;
 }

@@ -1,19 +1,36 @@
-/* Running a container from a bundle in the foreground: `rctr-oci run` without --detach. */
+/*
+ * Creating and running containers from a bundle: `rctr-oci create` (init set up, blocked before
+ * exec until start) and `run` in the foreground.
+ */
 #pragma once
+
+#include <stdbool.h>
 
 struct engine_spec;
 struct rctr_error;
 
 struct engine_run_opts {
+        const char *id;       /* the container id (validated) */
         const char *bundle;   /* absolute path of the bundle directory */
         const char *pid_file; /* NULL, or where to write the container's pid */
+        int state_rootfd;     /* the runtime's state directory (--root) */
+        bool create_only;     /* create: leave the init blocked before exec and return */
+        bool keep;            /* run: keep the state after the container exits */
 };
 
 /*
  * Clone the container's init into the namespaces spec asks for, map its ids, set up its mounts
- * and process, wait for it and return its exit status (128+N when killed by signal N); signals
- * sent to us are forwarded to it. Returns -errno with err set when the container could not be
- * started (err->exit_status 126/127 when its command could not be executed).
+ * and process, and record its state under opts->state_rootfd/ID. create_only: return 0 once it
+ * waits before exec. Else wait for it and return its exit status (128+N when killed by signal
+ * N), forwarding our signals to it, and remove its state unless keep. Returns -errno with err
+ * set when it could not be started (err->exit_status 126/127 when its command could not be
+ * executed); nothing of it is left behind then.
  */
 int engine_run(const struct engine_run_opts *opts, const struct engine_spec *spec,
                struct rctr_error *err);
+
+/*
+ * Let a created container's init go on to exec its command (runtime-spec "start"): it is blocked
+ * opening exec.fifo until we open and read it. Returns 0 or -errno with err set.
+ */
+int engine_start(int state_rootfd, const char *id, struct rctr_error *err);

@@ -1,0 +1,312 @@
+/* rctr oci start|state|kill|delete|list: containers through their state, never a daemon.
+ * Documented in man/rctr-oci.1.md with the other verbs (lint: no page of its own is owed). */
+#include <config.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cmd.h"
+#include "engine/run.h"
+#include "engine/state.h"
+#include "lib/error.h"
+#include "lib/macros.h"
+#include "lib/parse.h"
+#include "lib/xalloc.h"
+#include "oci.h"
+#include "options.h"
+
+enum {
+        OPT_ALL = CMD_OPT_FIRST_FREE + 20,
+        OPT_FORCE,
+        OPT_FORMAT,
+};
+
+int oci_state_root_open(const struct oci_global *og, struct rctr_error *err)
+{
+        cleanup_free char *path = og->state_root    ? xstrdup(og->state_root)
+                                  : og->g->rootless ? xasprintf("%s/rctr-oci", og->g->runtime_dir)
+                                                    : xstrdup("/run/rctr-oci");
+
+        return engine_state_root_open(path, err);
+}
+
+const char *oci_id_operand(int argc, char **argv, int optind, const char *usage,
+                           struct rctr_error *err)
+{
+        if (optind >= argc) {
+                (void)rctr_error_set(err, EINVAL, "no container id given (usage: %s)", usage);
+                return NULL;
+        }
+        if (optind + 1 < argc) {
+                (void)rctr_error_set(err, EINVAL, "unexpected argument %s", argv[optind + 1]);
+                return NULL;
+        }
+        if (!engine_state_id_valid(argv[optind])) {
+                (void)rctr_error_set(err, EINVAL, "invalid container id %s (letters, digits, _+.-)",
+                                     argv[optind]);
+                return NULL;
+        }
+        return argv[optind];
+}
+
+/* Parse the options of a verb taking only flags and one id. Returns 1 after --help. */
+static int parse_id_verb(struct cmd_parser *p, const char **ret_id, int *flags_seen,
+                         struct rctr_error *err)
+{
+        const char *value;
+        int c;
+
+        while ((c = cmd_parser_next(p, &value, err)) > 0) {
+                if (c == CMD_OPT_HELP)
+                        return 1;
+                if (c == OPT_ALL || c == 'a')
+                        *flags_seen |= 1;
+                if (c == OPT_FORCE || c == 'f')
+                        *flags_seen |= 2;
+        }
+        if (c < 0)
+                return c;
+        *ret_id = oci_id_operand(p->argc, p->argv, p->optind, p->usage, err);
+        return *ret_id ? 0 : -EINVAL;
+}
+
+int oci_start(struct oci_global *og, int argc, char **argv, struct rctr_error *err)
+{
+        static const struct cmd_opt opts[] = {{0}};
+        struct cmd_parser p = {.cmdname = "oci start",
+                               .usage = "rctr oci start ID",
+                               .summary = "Run the command of the created container ID.",
+                               .opts = opts,
+                               .argc = argc,
+                               .argv = argv};
+        cleanup_close int rootfd = -1;
+        const char *id = NULL;
+        int flags = 0, r = parse_id_verb(&p, &id, &flags, err);
+
+        if (r != 0)
+                return r < 0 ? r : 0;
+        rootfd = oci_state_root_open(og, err);
+        if (rootfd < 0)
+                return rootfd;
+        return engine_start(rootfd, id, err);
+}
+
+int oci_state(struct oci_global *og, int argc, char **argv, struct rctr_error *err)
+{
+        static const struct cmd_opt opts[] = {{0}};
+        struct cmd_parser p = {.cmdname = "oci state",
+                               .usage = "rctr oci state ID",
+                               .summary = "Print the state of container ID as the runtime spec "
+                                          "defines it (JSON).",
+                               .opts = opts,
+                               .argc = argc,
+                               .argv = argv};
+        CLEANUP(engine_state_clear) struct engine_state st = {0};
+        cleanup_close int rootfd = -1;
+        json_auto_t *j = NULL;
+        const char *id = NULL;
+        int flags = 0, r = parse_id_verb(&p, &id, &flags, err);
+
+        if (r != 0)
+                return r < 0 ? r : 0;
+        rootfd = oci_state_root_open(og, err);
+        if (rootfd < 0)
+                return rootfd;
+        r = engine_state_load(rootfd, id, &st, err);
+        if (r < 0)
+                return r;
+        j = engine_state_json(rootfd, &st);
+        json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        fputc('\n', stdout);
+        return 0;
+}
+
+/* "TERM", "SIGTERM", "15" → 15. */
+static int parse_signal(const char *text, int *ret)
+{
+        uint64_t n;
+        const char *name = strncmp(text, "SIG", 3) == 0 ? text + 3 : text;
+
+        if (parse_u64_max(text, 64, &n) == 0 && n > 0) {
+                *ret = (int)n;
+                return 0;
+        }
+        for (int s = 1; s < NSIG; s++) {
+                const char *abbrev = sigabbrev_np(s);
+
+                if (abbrev && strcasecmp(abbrev, name) == 0) {
+                        *ret = s;
+                        return 0;
+                }
+        }
+        return -EINVAL;
+}
+
+int oci_kill(struct oci_global *og, int argc, char **argv, struct rctr_error *err)
+{
+        static const struct cmd_opt opts[] = {
+                {"all", 'a', NULL, "signal every process of the container (its pid namespace)"},
+                {0},
+        };
+        struct cmd_parser p = {.cmdname = "oci kill",
+                               .usage = "rctr oci kill [options] ID [SIGNAL]",
+                               .summary = "Send SIGNAL (a name or number; default TERM) to the "
+                                          "init of container ID.",
+                               .opts = opts,
+                               .argc = argc,
+                               .argv = argv};
+        CLEANUP(engine_state_clear) struct engine_state st = {0};
+        cleanup_close int rootfd = -1;
+        const char *value;
+        int c, sig = SIGTERM, r;
+
+        while ((c = cmd_parser_next(&p, &value, err)) > 0)
+                if (c == CMD_OPT_HELP)
+                        return 0;
+        if (c < 0)
+                return c;
+        /* runc's syntax: ID, then an optional signal */
+        if (p.optind + 1 < argc && parse_signal(argv[p.optind + 1], &sig) < 0)
+                return rctr_error_set(err, EINVAL, "unknown signal %s", argv[p.optind + 1]);
+        if (!oci_id_operand(p.optind + 1 < argc ? p.optind + 1 : argc, argv, p.optind, p.usage,
+                            err))
+                return -EINVAL;
+        rootfd = oci_state_root_open(og, err);
+        if (rootfd < 0)
+                return rootfd;
+        r = engine_state_load(rootfd, argv[p.optind], &st, err);
+        if (r < 0)
+                return r;
+        if (engine_state_status(rootfd, &st) == ENGINE_STATUS_STOPPED)
+                return rctr_error_set(err, ESRCH, "container %s is not running", st.id);
+        /* with its own pid namespace, every process dies with the init on SIGKILL */
+        if (kill(st.pid, sig) < 0)
+                return rctr_error_sys(err, errno, "send signal %d to %s", sig, st.id);
+        return 0;
+}
+
+static void wait_gone(const struct engine_state *st)
+{
+        for (int i = 0; i < 100 && engine_proc_starttime(st->pid) != 0; i++) {
+                struct timespec ts = {0, 20 * 1000 * 1000};
+
+                nanosleep(&ts, NULL);
+        }
+}
+
+int oci_delete(struct oci_global *og, int argc, char **argv, struct rctr_error *err)
+{
+        static const struct cmd_opt opts[] = {
+                {"force", 'f', NULL, "kill a created or running container first"},
+                {0},
+        };
+        struct cmd_parser p = {.cmdname = "oci delete",
+                               .usage = "rctr oci delete [options] ID",
+                               .summary = "Remove the state of container ID.",
+                               .opts = opts,
+                               .argc = argc,
+                               .argv = argv};
+        CLEANUP(engine_state_clear) struct engine_state st = {0};
+        cleanup_close int rootfd = -1;
+        const char *id = NULL;
+        int flags = 0, r = parse_id_verb(&p, &id, &flags, err);
+        bool force = flags & 2;
+
+        if (r != 0)
+                return r < 0 ? r : 0;
+        rootfd = oci_state_root_open(og, err);
+        if (rootfd < 0)
+                return rootfd;
+        r = engine_state_load(rootfd, id, &st, err);
+        if (r == -ENOENT && force) {
+                rctr_error_clear(err);
+                return 0; /* runc: deleting what is gone is done (containerd relies on it) */
+        }
+        if (r < 0)
+                return r;
+        if (engine_state_status(rootfd, &st) != ENGINE_STATUS_STOPPED) {
+                if (!force)
+                        return rctr_error_set(err, EBUSY,
+                                              "container %s is %s (stop it, or use --force)", id,
+                                              engine_status_name(engine_state_status(rootfd, &st)));
+                (void)kill(st.pid, SIGKILL);
+                wait_gone(&st);
+        }
+        return engine_state_remove(rootfd, id, err);
+}
+
+int oci_list(struct oci_global *og, int argc, char **argv, struct rctr_error *err)
+{
+        static const struct cmd_opt opts[] = {
+                {"format", OPT_FORMAT, "FORMAT", "table (default) or json"},
+                {"quiet", 'q', NULL, "print the ids only"},
+                {0},
+        };
+        struct cmd_parser p = {.cmdname = "oci list",
+                               .usage = "rctr oci list [options]",
+                               .summary = "List the containers in the state directory.",
+                               .opts = opts,
+                               .argc = argc,
+                               .argv = argv};
+        cleanup_close int rootfd = -1;
+        cleanup_dir DIR *d = NULL;
+        json_auto_t *all = json_array();
+        const char *value, *format = "table";
+        struct dirent *de;
+        bool quiet = false;
+        int c;
+
+        while ((c = cmd_parser_next(&p, &value, err)) > 0) {
+                if (c == CMD_OPT_HELP)
+                        return 0;
+                if (c == OPT_FORMAT)
+                        format = value;
+                if (c == 'q')
+                        quiet = true;
+        }
+        if (c < 0)
+                return c;
+        if (!streq(format, "table") && !streq(format, "json"))
+                return rctr_error_set(err, EINVAL, "unknown --format %s (use table or json)",
+                                      format);
+        rootfd = oci_state_root_open(og, err);
+        if (rootfd < 0)
+                return rootfd;
+        d = fdopendir(fcntl(rootfd, F_DUPFD_CLOEXEC, 0));
+        if (!d)
+                return rctr_error_sys(err, errno, "read state directory");
+        if (streq(format, "table") && !quiet)
+                printf("%-20s %-8s %-10s %-40s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED");
+        while ((de = readdir(d))) {
+                CLEANUP(engine_state_clear) struct engine_state st = {0};
+                cleanup_error struct rctr_error ignored = {0};
+                json_t *j;
+
+                if (de->d_name[0] == '.' ||
+                    engine_state_load(rootfd, de->d_name, &st, &ignored) < 0)
+                        continue; /* not a container, or half made */
+                j = engine_state_json(rootfd, &st);
+                if (quiet)
+                        printf("%s\n", st.id);
+                else if (streq(format, "table"))
+                        printf("%-20s %-8d %-10s %-40s %s\n", st.id,
+                               (int)json_integer_value(json_object_get(j, "pid")),
+                               json_string_value(json_object_get(j, "status")), st.bundle,
+                               st.created);
+                json_array_append_new(all, j);
+        }
+        if (streq(format, "json") && !quiet) {
+                json_dumpf(all, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+                fputc('\n', stdout);
+        }
+        return 0;
+}
