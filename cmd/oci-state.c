@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,7 +18,9 @@
 #include "cmd.h"
 #include "engine/run.h"
 #include "engine/state.h"
+#include "lib/buf.h"
 #include "lib/error.h"
+#include "lib/fs.h"
 #include "lib/macros.h"
 #include "lib/parse.h"
 #include "lib/xalloc.h"
@@ -307,6 +310,110 @@ int oci_list(struct oci_global *og, int argc, char **argv, struct rctr_error *er
         if (streq(format, "json") && !quiet) {
                 json_dumpf(all, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
                 fputc('\n', stdout);
+        }
+        return 0;
+}
+
+static bool same_pid_ns(pid_t pid, const struct stat *ns)
+{
+        cleanup_free char *path = xasprintf("/proc/%d/ns/pid", (int)pid);
+        struct stat st;
+
+        return stat(path, &st) == 0 && st.st_ino == ns->st_ino && st.st_dev == ns->st_dev;
+}
+
+/* The command line of pid, NULs turned into spaces, or its [comm]. */
+static char *proc_cmdline(pid_t pid)
+{
+        cleanup_error struct rctr_error ignored = {0};
+        cleanup_free char *path = xasprintf("/proc/%d/cmdline", (int)pid);
+        cleanup_buf struct buf text;
+
+        buf_init(&text, 4096);
+        (void)fs_read_at(AT_FDCWD, path, &text, &ignored);
+        for (size_t i = 0; i + 1 < text.len; i++)
+                if (text.data[i] == '\0')
+                        text.data[i] = ' ';
+        return text.len ? buf_detach(&text) : xstrdup("?");
+}
+
+/* Every process in the pid namespace of the container's init (just the init without one). */
+static json_t *container_pids(pid_t init)
+{
+        cleanup_free char *path = xasprintf("/proc/%d/ns/pid", (int)init);
+        json_t *pids = json_array();
+        cleanup_dir DIR *d = opendir("/proc");
+        struct stat ns, self;
+        struct dirent *de;
+
+        if (stat(path, &ns) < 0)
+                return pids;
+        if (stat("/proc/self/ns/pid", &self) == 0 && self.st_ino == ns.st_ino) {
+                json_array_append_new(pids, json_integer(init));
+                return pids;
+        }
+        while (d && (de = readdir(d))) {
+                uint64_t pid;
+
+                if (parse_u64_max(de->d_name, INT32_MAX, &pid) == 0 && same_pid_ns((pid_t)pid, &ns))
+                        json_array_append_new(pids, json_integer((json_int_t)pid));
+        }
+        return pids;
+}
+
+int oci_ps(struct oci_global *og, int argc, char **argv, struct rctr_error *err)
+{
+        static const struct cmd_opt opts[] = {
+                {"format", OPT_FORMAT, "FORMAT", "table (default) or json (the pids)"},
+                {0},
+        };
+        struct cmd_parser p = {.cmdname = "oci ps",
+                               .usage = "rctr oci ps [options] ID",
+                               .summary = "List the processes of container ID (host pids).",
+                               .opts = opts,
+                               .argc = argc,
+                               .argv = argv};
+        CLEANUP(engine_state_clear) struct engine_state st = {0};
+        cleanup_close int rootfd = -1;
+        json_auto_t *pids = NULL;
+        const char *value, *format = "table", *id;
+        json_t *pid;
+        size_t i;
+        int c, r;
+
+        while ((c = cmd_parser_next(&p, &value, err)) > 0) {
+                if (c == CMD_OPT_HELP)
+                        return 0;
+                if (c == OPT_FORMAT)
+                        format = value;
+        }
+        if (c < 0)
+                return c;
+        if (!streq(format, "table") && !streq(format, "json"))
+                return rctr_error_set(err, EINVAL, "unknown --format %s (use table or json)",
+                                      format);
+        id = oci_id_operand(argc, argv, p.optind, p.usage, err);
+        if (!id)
+                return -EINVAL;
+        rootfd = oci_state_root_open(og, err);
+        if (rootfd < 0)
+                return rootfd;
+        r = engine_state_load(rootfd, id, &st, err);
+        if (r < 0)
+                return r;
+        if (engine_state_status(rootfd, &st) == ENGINE_STATUS_STOPPED)
+                return rctr_error_set(err, ESRCH, "container %s is not running", id);
+        pids = container_pids(st.pid);
+        if (streq(format, "json")) {
+                json_dumpf(pids, stdout, JSON_COMPACT);
+                fputc('\n', stdout);
+                return 0;
+        }
+        printf("%-8s %s\n", "PID", "CMD");
+        json_array_foreach(pids, i, pid) {
+                cleanup_free char *cmd = proc_cmdline((pid_t)json_integer_value(pid));
+
+                printf("%-8d %s\n", (int)json_integer_value(pid), cmd);
         }
         return 0;
 }

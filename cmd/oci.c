@@ -16,6 +16,7 @@
 #include <seccomp.h>
 
 #include "cmd.h"
+#include "engine/features.h"
 #include "engine/run.h"
 #include "engine/spec-default.h"
 #include "engine/spec.h"
@@ -65,12 +66,15 @@ struct oci_verb {
 static int oci_spec(struct oci_global *og, int argc, char **argv, struct rctr_error *err);
 static int oci_run(struct oci_global *og, int argc, char **argv, struct rctr_error *err);
 static int oci_create(struct oci_global *og, int argc, char **argv, struct rctr_error *err);
+static int oci_features(struct oci_global *og, int argc, char **argv, struct rctr_error *err);
 
 static const struct oci_verb oci_verbs[] = {
         {"create", oci_create, "create a container, its command waiting for start"},
         {"delete", oci_delete, "remove a container's state (--force: kill it first)"},
+        {"features", oci_features, "print what this runtime implements (runtime-spec JSON)"},
         {"kill", oci_kill, "send a signal to a container"},
         {"list", oci_list, "list containers"},
+        {"ps", oci_ps, "list the processes of a container"},
         {"run", oci_run, "create and run a container in the foreground"},
         {"spec", oci_spec, "write a new config.json for a bundle"},
         {"start", oci_start, "run the command of a created container"},
@@ -249,6 +253,35 @@ static int oci_run(struct oci_global *og, int argc, char **argv, struct rctr_err
 static int oci_create(struct oci_global *og, int argc, char **argv, struct rctr_error *err)
 {
         return oci_create_or_run(og, true, argc, argv, err);
+}
+
+static int oci_features(struct oci_global *og, int argc, char **argv, struct rctr_error *err)
+{
+        static const struct cmd_opt opts[] = {{0}};
+        struct cmd_parser p = {.cmdname = "oci features",
+                               .usage = "rctr oci features",
+                               .summary = "Print the runtime-spec features document: the spec "
+                                          "versions, namespaces, capabilities and mount options "
+                                          "this runtime implements.",
+                               .opts = opts,
+                               .argc = argc,
+                               .argv = argv};
+        json_auto_t *f = NULL;
+        const char *value;
+        int c;
+
+        while ((c = cmd_parser_next(&p, &value, err)) > 0)
+                if (c == CMD_OPT_HELP)
+                        return 0;
+        if (c < 0)
+                return c;
+        if (p.optind < argc)
+                return rctr_error_set(err, EINVAL, "unexpected argument %s", argv[p.optind]);
+        f = engine_features();
+        json_dumpf(f, stdout, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+        fputc('\n', stdout);
+        (void)og;
+        return 0;
 }
 
 /* For callers that read --log (conmon, containerd's shim): one line per error. */

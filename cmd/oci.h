@@ -26,4 +26,5 @@ int oci_start(struct oci_global *og, int argc, char **argv, struct rctr_error *e
 int oci_state(struct oci_global *og, int argc, char **argv, struct rctr_error *err);
 int oci_kill(struct oci_global *og, int argc, char **argv, struct rctr_error *err);
 int oci_delete(struct oci_global *og, int argc, char **argv, struct rctr_error *err);
+int oci_ps(struct oci_global *og, int argc, char **argv, struct rctr_error *err);
 int oci_list(struct oci_global *og, int argc, char **argv, struct rctr_error *err);

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/mount.h>
 
+#include <jansson.h>
+
 #include "lib/buf.h"
 #include "lib/macros.h"
 
@@ -102,4 +104,15 @@ void engine_mount_flags_clear(struct engine_mount_flags *f)
 {
         free(f->data);
         f->data = NULL;
+}
+
+json_t *engine_mount_option_names(void)
+{
+        json_t *names = json_pack("[s,s]", "bind", "rbind");
+
+        for (size_t i = 0; i < ARRAY_SIZE(mount_flag_names); i++)
+                json_array_append_new(names, json_string(mount_flag_names[i].name));
+        for (size_t i = 0; i < ARRAY_SIZE(propagation_names); i++)
+                json_array_append_new(names, json_string(propagation_names[i].name));
+        return names;
 }

@@ -20,3 +20,7 @@ struct engine_mount_flags {
 void engine_mount_flags_parse(char *const *options, struct engine_mount_flags *ret);
 
 void engine_mount_flags_clear(struct engine_mount_flags *f);
+
+/* The option names understood as flags (for `rctr-oci features`). Returns a new JSON array. */
+struct json_t;
+struct json_t *engine_mount_option_names(void);

@@ -165,3 +165,42 @@ status_of() {
         [ "$(status_of c2)" = stopped ]
         oci delete c2
 }
+
+@test "ps lists the container's processes; features tells what is implemented" {
+        oci_create --bundle "$BUNDLE" c1
+        oci start c1
+        local pid
+        pid=$(oci state c1 | jq -r .pid)
+        local i
+        for i in $(seq 50); do [ -e "$BUNDLE/rootfs/tmp/mark" ] && break; sleep 0.05; done
+        run oci ps --format json c1
+        assert_success
+        # the init and its sleep child, nothing of the host
+        [ "$(jq -r --argjson p "$pid" 'index($p) != null' <<<"$output")" = true ]
+        [ "$(jq -r 'length' <<<"$output")" -ge 1 ]
+        [ "$(jq -r 'length' <<<"$output")" -le 3 ]
+        run oci ps c1
+        assert_line --index 0 --regexp '^PID +CMD$'
+        assert_line --regexp "^$pid +sh -c trap"
+        oci kill c1 KILL
+        for i in $(seq 100); do [ "$(status_of c1)" = stopped ] && break; sleep 0.05; done
+        run oci ps c1
+        [ "$status" -eq 125 ]
+        assert_output 'rctr-oci: ps: container c1 is not running'
+
+        run oci features
+        assert_success
+        [ "$(jq -r .ociVersionMax <<<"$output")" = 1.1.0 ]
+        [ "$(jq -r '.linux.namespaces | index("user") != null' <<<"$output")" = true ]
+        [ "$(jq -r '.linux.capabilities | index("CAP_SYS_ADMIN") != null' <<<"$output")" = true ]
+        [ "$(jq -r '.mountOptions | index("rbind") != null' <<<"$output")" = true ]
+        [ "$(jq -r .linux.seccomp.enabled <<<"$output")" = false ]
+}
+
+@test "a time namespace is refused clearly" {
+        jq '.linux.namespaces += [{"type": "time"}]' "$BUNDLE/config.json" >"$BUNDLE/c.json"
+        mv "$BUNDLE/c.json" "$BUNDLE/config.json"
+        oci_create --bundle "$BUNDLE" c1
+        [ "$status" -eq 125 ]
+        assert_output 'rctr-oci: create: config.json: linux.namespaces: time is not supported yet'
+}
