@@ -25,6 +25,7 @@
 #include "lib/jsonutil.h"
 #include "lib/log.h"
 #include "lib/macros.h"
+#include "lib/parse.h"
 #include "lib/xalloc.h"
 #include "oci.h"
 #include "options.h"
@@ -71,6 +72,7 @@ static int oci_features(struct oci_global *og, int argc, char **argv, struct rct
 static const struct oci_verb oci_verbs[] = {
         {"create", oci_create, "create a container, its command waiting for start"},
         {"delete", oci_delete, "remove a container's state (--force: kill it first)"},
+        {"exec", oci_exec, "run another process in a running container"},
         {"features", oci_features, "print what this runtime implements (runtime-spec JSON)"},
         {"kill", oci_kill, "send a signal to a container"},
         {"list", oci_list, "list containers"},
@@ -150,21 +152,38 @@ static int oci_spec(struct oci_global *og, int argc, char **argv, struct rctr_er
         return 0;
 }
 
+int oci_parse_preserve_fds(const char *value, unsigned *ret, struct rctr_error *err)
+{
+        uint64_t n;
+
+        /* a sane bound: the fds must exist in the caller, and RLIMIT_NOFILE is far below */
+        if (parse_u64_max(value, 1u << 20, &n) < 0)
+                return rctr_error_set(err, EINVAL, "invalid --preserve-fds %s (a number of fds)",
+                                      value);
+        for (uint64_t fd = 3; fd < 3 + n; fd++)
+                if (fcntl((int)fd, F_GETFD) < 0)
+                        return rctr_error_set(err, EBADF, "--preserve-fds %s: fd %d is not open",
+                                              value, (int)fd);
+        *ret = (unsigned)n;
+        return 0;
+}
+
 static int oci_create_or_run(struct oci_global *og, bool create, int argc, char **argv,
                              struct rctr_error *err)
 {
         static const struct cmd_opt opts[] = {
                 {"bundle", 'b', "DIR", "the bundle: config.json and the root (default: .)"},
                 {"console-socket", OCI_OPT_CONSOLE_SOCKET, "PATH",
-                 "send the terminal's master fd to this socket; not supported yet"},
-                {"detach", 'd', NULL, "run: return once started (not supported yet)"},
+                 "send the terminal's master fd to this unix socket (SCM_RIGHTS)"},
+                {"detach", 'd', NULL, "run: return once the command runs"},
                 {"keep", OCI_OPT_KEEP, NULL, "run: keep the container's state after it exits"},
                 {"no-new-keyring", OCI_OPT_NO_NEW_KEYRING, NULL,
                  "do not create a session keyring (rctr never does)"},
-                {"no-pivot", OCI_OPT_NO_PIVOT, NULL, "use MS_MOVE + chroot (not supported yet)"},
+                {"no-pivot", OCI_OPT_NO_PIVOT, NULL,
+                 "move the root onto / and chroot instead of pivot_root (less safe)"},
                 {"pid-file", OCI_OPT_PID_FILE, "FILE", "write the container's pid to FILE"},
                 {"preserve-fds", OCI_OPT_PRESERVE_FDS, "N",
-                 "pass N more fds after stdio (only 0 supported yet)"},
+                 "pass fds 3 .. 3+N-1 on to the container's command"},
                 {0},
         };
         struct cmd_parser p = {
@@ -197,22 +216,21 @@ static int oci_create_or_run(struct oci_global *og, bool create, int argc, char 
                         ro.pid_file = value;
                         break;
                 case 'd':
-                        if (create)
-                                break; /* create always returns at once */
-                        return rctr_error_set(err, EOPNOTSUPP, "--detach is not supported yet");
+                        ro.detach = !create; /* create always returns at once */
+                        break;
                 case OCI_OPT_KEEP:
                         ro.keep = true;
                         break;
                 case OCI_OPT_CONSOLE_SOCKET:
-                        return rctr_error_set(err, EOPNOTSUPP,
-                                              "--console-socket is not supported yet");
+                        ro.console_socket = value;
+                        break;
                 case OCI_OPT_NO_PIVOT:
-                        return rctr_error_set(err, EOPNOTSUPP, "--no-pivot is not supported yet");
+                        ro.no_pivot = true;
+                        break;
                 case OCI_OPT_PRESERVE_FDS:
-                        if (!streq(value, "0"))
-                                return rctr_error_set(err, EOPNOTSUPP,
-                                                      "--preserve-fds %s is not supported yet",
-                                                      value);
+                        r = oci_parse_preserve_fds(value, &ro.preserve_fds, err);
+                        if (r < 0)
+                                return r;
                         break;
                 default:
                         break; /* --keep, --no-new-keyring: nothing to do */

@@ -22,6 +22,10 @@ int oci_state_root_open(const struct oci_global *og, struct rctr_error *err);
 const char *oci_id_operand(int argc, char **argv, int optind, const char *usage,
                            struct rctr_error *err);
 
+/* --preserve-fds N: a count whose fds 3 .. 3+N-1 are all open. */
+int oci_parse_preserve_fds(const char *value, unsigned *ret, struct rctr_error *err);
+
+int oci_exec(struct oci_global *og, int argc, char **argv, struct rctr_error *err);
 int oci_start(struct oci_global *og, int argc, char **argv, struct rctr_error *err);
 int oci_state(struct oci_global *og, int argc, char **argv, struct rctr_error *err);
 int oci_kill(struct oci_global *og, int argc, char **argv, struct rctr_error *err);

@@ -7,6 +7,7 @@
 #include "lib/macros.h"
 #include "lib/xalloc.h"
 #include "mount-options.h"
+#include "seccomp.h"
 #include "spec.h"
 
 /* cap_to_name() memory belongs to libcap's allocator: cap_free(), never free() */
@@ -42,13 +43,13 @@ json_t *engine_features(void)
         for (int t = 0; t < ENGINE_NS_COUNT; t++)
                 if (t != ENGINE_NS_TIME) /* refused by engine_run() for now */
                         json_array_append_new(ns, json_string(engine_ns_name(t)));
-        /* hooks, cgroups, seccomp, AppArmor and SELinux are not applied yet: say so */
-        return json_pack("{s:s, s:s, s:[], s:o, s:{s:o, s:o, s:{s:b, s:b, s:b, s:b}, s:{s:b}, "
+        /* hooks, cgroups, AppArmor and SELinux are not applied yet: say so */
+        return json_pack("{s:s, s:s, s:[], s:o, s:{s:o, s:o, s:{s:b, s:b, s:b, s:b}, s:o, "
                          "s:{s:b}, s:{s:b}}, s:{s:s}}",
                          "ociVersionMin", "1.0.0", "ociVersionMax", "1.1.0", "hooks",
                          "mountOptions", engine_mount_option_names(), "linux", "namespaces", ns,
                          "capabilities", capability_names(), "cgroup", "v1", 0, "v2", 0, "systemd",
-                         0, "systemdUser", 0, "seccomp", "enabled", 0, "apparmor", "enabled", 0,
-                         "selinux", "enabled", 0, "annotations", "io.github.rctr.version",
-                         PACKAGE_VERSION);
+                         0, "systemdUser", 0, "seccomp", engine_seccomp_features(), "apparmor",
+                         "enabled", 0, "selinux", "enabled", 0, "annotations",
+                         "io.github.rctr.version", PACKAGE_VERSION);
 }

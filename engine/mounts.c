@@ -181,6 +181,24 @@ static int pivot(const char *rootfs, struct rctr_error *err)
         return 0;
 }
 
+/*
+ * Without pivot_root (a root on ramfs/initramfs cannot be pivoted away from): move the rootfs
+ * over / and chroot into it. The old root stays underneath, reachable to a process with
+ * CAP_SYS_CHROOT that escapes the chroot: that is why pivot_root is the default.
+ */
+static int move_root(const char *rootfs, struct rctr_error *err)
+{
+        if (chdir(rootfs) < 0)
+                return rctr_error_sys(err, errno, "enter %s", rootfs);
+        if (mount(rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+                return rctr_error_sys(err, errno, "move %s to /", rootfs);
+        if (chroot(".") < 0)
+                return rctr_error_sys(err, errno, "chroot to %s", rootfs);
+        if (chdir("/") < 0)
+                return rctr_error_sys(err, errno, "enter /");
+        return 0;
+}
+
 static int mask_paths(char **paths, struct rctr_error *err)
 {
         for (char **p = paths; p && *p; p++) {
@@ -234,7 +252,8 @@ static unsigned long root_propagation(const struct engine_spec *spec)
         return f.propagation;
 }
 
-int engine_mounts_setup(const struct engine_spec *spec, const char *rootfs, struct rctr_error *err)
+int engine_mounts_setup(const struct engine_spec *spec, const char *rootfs, bool no_pivot,
+                        struct rctr_error *err)
 {
         cleanup_close int rootfd = -1;
         int r;
@@ -258,9 +277,13 @@ int engine_mounts_setup(const struct engine_spec *spec, const char *rootfs, stru
                 if (r < 0)
                         return r;
         }
-        r = pivot(rootfs, err);
-        if (r >= 0)
-                r = mask_paths(spec->masked_paths, err);
+        return no_pivot ? move_root(rootfs, err) : pivot(rootfs, err);
+}
+
+int engine_mounts_finish(const struct engine_spec *spec, struct rctr_error *err)
+{
+        int r = mask_paths(spec->masked_paths, err);
+
         if (r >= 0)
                 r = readonly_paths(spec->readonly_paths, err);
         if (r >= 0 && spec->root_readonly)

@@ -17,6 +17,7 @@
 #include "lib/log.h"
 #include "lib/macros.h"
 #include "lib/parse.h"
+#include "seccomp.h"
 #include "spec.h"
 
 extern char **environ;
@@ -68,19 +69,25 @@ static int set_user(const struct engine_process *p, struct rctr_error *err)
         return 0;
 }
 
+/* The bounding set limits what any later exec can gain: drop all not listed, while still root. */
+static int drop_bounding(const struct engine_process *p, struct rctr_error *err)
+{
+        int last = last_cap();
+
+        for (int c = 0; c <= last; c++)
+                if (!(p->caps[ENGINE_CAP_BOUNDING] & (UINT64_C(1) << c)) &&
+                    prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+                        return rctr_error_sys(err, errno,
+                                              "drop capability %d from the bounding set", c);
+        return 0;
+}
+
+/* After the uid change: KEEPCAPS kept the permitted set, from which these are chosen. */
 static int set_caps(const struct engine_process *p, struct rctr_error *err)
 {
         CLEANUP(cap_freep) cap_t caps = cap_init();
         int last = last_cap();
 
-        /* The bounding set limits what any later exec can gain: drop all not listed. */
-        for (int c = 0; c <= last; c++)
-                if (!(p->caps[ENGINE_CAP_BOUNDING] & (UINT64_C(1) << c)) &&
-                    prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
-                        return rctr_error_sys(err, errno,
-                                              "drop capability %d from the bounding "
-                                              "set",
-                                              c);
         for (int c = 0; c <= last; c++) {
                 cap_value_t v = c;
 
@@ -127,7 +134,8 @@ static int set_oom_score_adj(const struct engine_process *p, struct rctr_error *
         return fs_write_string_at(AT_FDCWD, "/proc/self/oom_score_adj", text, err);
 }
 
-int engine_process_prepare(const struct engine_process *p, struct rctr_error *err)
+int engine_process_prepare(const struct engine_process *p, const struct engine_seccomp *seccomp,
+                           struct rctr_error *err)
 {
         int r = set_rlimits(p, err);
 
@@ -139,7 +147,18 @@ int engine_process_prepare(const struct engine_process *p, struct rctr_error *er
                 umask(p->umask);
         if (chdir(p->cwd) < 0)
                 return rctr_error_sys(err, errno, "enter working directory %s", p->cwd);
-        r = set_user(p, err);
+        /*
+         * Without no_new_privs the kernel takes a filter only from a holder of CAP_SYS_ADMIN:
+         * load it now, while we are still root (runc's order); the steps below must pass it.
+         */
+        if (!p->no_new_privileges) {
+                r = engine_seccomp_load(seccomp, err);
+                if (r < 0)
+                        return r;
+        }
+        r = drop_bounding(p, err);
+        if (r >= 0)
+                r = set_user(p, err);
         if (r >= 0)
                 r = set_caps(p, err);
         if (r < 0)
@@ -150,8 +169,16 @@ int engine_process_prepare(const struct engine_process *p, struct rctr_error *er
         return 0;
 }
 
-int engine_process_execve(const struct engine_process *p, struct rctr_error *err)
+int engine_process_execve(const struct engine_process *p, const struct engine_seccomp *seccomp,
+                          struct rctr_error *err)
 {
+        /* with no_new_privs set, the filter comes last: it then needs to allow only execve */
+        if (p->no_new_privileges) {
+                int r = engine_seccomp_load(seccomp, err);
+
+                if (r < 0)
+                        return r;
+        }
         /* execvp looks args[0] up in the container's PATH, which is in its environment. */
         environ = p->env;
         execvp(p->args[0], p->args);

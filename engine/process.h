@@ -2,16 +2,21 @@
 #pragma once
 
 struct engine_process;
+struct engine_seccomp;
 struct rctr_error;
 
 /*
  * Apply rlimits, oomScoreAdj, umask, the user (groups, gid, uid) and the five capability sets,
- * set no_new_privs and enter cwd. Returns 0 or -errno with err set.
+ * set no_new_privs and enter cwd. Without no_new_privs the seccomp filter (NULL: none) is loaded
+ * here, while we still hold CAP_SYS_ADMIN. Returns 0 or -errno with err set.
  */
-int engine_process_prepare(const struct engine_process *p, struct rctr_error *err);
+int engine_process_prepare(const struct engine_process *p, const struct engine_seccomp *seccomp,
+                           struct rctr_error *err);
 
 /*
- * Execute args with env (looked up in the container's PATH). Returns only on failure: -errno
- * with err set and err->exit_status 127 (not found) or 126 (cannot execute).
+ * Execute args with env (looked up in the container's PATH), loading the seccomp filter first
+ * when no_new_privs is set. Returns only on failure: -errno with err set and err->exit_status
+ * 127 (not found) or 126 (cannot execute).
  */
-int engine_process_execve(const struct engine_process *p, struct rctr_error *err);
+int engine_process_execve(const struct engine_process *p, const struct engine_seccomp *seccomp,
+                          struct rctr_error *err);

@@ -21,18 +21,14 @@
 #include "lib/log.h"
 #include "lib/macros.h"
 #include "lib/xalloc.h"
+#include "console.h"
+#include "launch.h"
 #include "mounts.h"
 #include "process.h"
+#include "seccomp.h"
 #include "spec.h"
 #include "state.h"
 #include "userns.h"
-
-/* What the container's init reports when setup fails (success: the socket closes at exec). */
-struct run_failure {
-        int32_t code;
-        int32_t exit_status;
-        char msg[1024];
-};
 
 static const int ns_clone_flags[ENGINE_NS_COUNT] = {
         [ENGINE_NS_PID] = CLONE_NEWPID,       [ENGINE_NS_NETWORK] = CLONE_NEWNET,
@@ -41,13 +37,17 @@ static const int ns_clone_flags[ENGINE_NS_COUNT] = {
         [ENGINE_NS_CGROUP] = CLONE_NEWCGROUP, [ENGINE_NS_TIME] = 0 /* see engine_run() */,
 };
 
-static volatile pid_t forward_to;
-
-static void forward_signal(int sig)
-{
-        if (forward_to > 0)
-                (void)kill(forward_to, sig);
-}
+/* What the init needs besides the spec: the fds the runtime opened for it. */
+struct run_child {
+        const struct engine_spec *spec;
+        const struct engine_run_opts *opts;
+        const char *rootfs;
+        const int *ns_fds;
+        const struct engine_seccomp *seccomp; /* NULL: no filter */
+        int fifo_fd;                          /* create: exec.fifo (O_PATH), else -1 */
+        int console_fd; /* process.terminal: where the pty master goes, else -1 */
+        int sync_fd;
+};
 
 static int read_self_map(const char *name, char **ret, struct rctr_error *err)
 {
@@ -90,8 +90,8 @@ static int child_wait_for_start(int fifo_fd, int sync_fd, struct rctr_error *err
 
         if (fifo_fd < 0)
                 return 0;
-        if (send(sync_fd, "r", 1, MSG_NOSIGNAL) != 1)
-                return rctr_error_sys(err, errno, "report ready");
+        if (engine_launch_send_ready(sync_fd, err) < 0)
+                return -EPIPE;
         snprintf(path, sizeof(path), "/proc/self/fd/%d", fifo_fd);
         fd = open(path, O_WRONLY | O_CLOEXEC);
         if (fd < 0)
@@ -101,16 +101,16 @@ static int child_wait_for_start(int fifo_fd, int sync_fd, struct rctr_error *err
         return 0;
 }
 
-static int child_setup(const struct engine_spec *spec, const char *rootfs, const int *ns_fds,
-                       int fifo_fd, int sync_fd, struct rctr_error *err)
+static int child_setup(const struct run_child *c, struct rctr_error *err)
 {
+        const struct engine_spec *spec = c->spec;
         char go = 0;
         int r;
 
         /* wait until our creator has written the id maps of our new user namespace */
-        if (RETRY_EINTR(read(sync_fd, &go, 1)) != 1 || go != 'g')
+        if (RETRY_EINTR(read(c->sync_fd, &go, 1)) != 1 || go != 'g')
                 return rctr_error_set(err, EPIPE, "runtime went away during setup");
-        r = child_join_namespaces(ns_fds, err);
+        r = child_join_namespaces(c->ns_fds, err);
         if (r < 0)
                 return r;
         /* root of the container's user namespace (the map made our uid 0 there) */
@@ -123,29 +123,30 @@ static int child_setup(const struct engine_spec *spec, const char *rootfs, const
         if (spec->domainname && spec->namespaces[ENGINE_NS_UTS].wanted &&
             setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
                 return rctr_error_sys(err, errno, "set domainname %s", spec->domainname);
-        r = engine_mounts_setup(spec, rootfs, err);
+        r = engine_mounts_setup(spec, c->rootfs, c->opts->no_pivot, err);
         if (r >= 0)
-                r = engine_process_prepare(&spec->process, err);
+                r = engine_mounts_finish(spec, err);
+        if (r >= 0 && c->console_fd >= 0)
+                r = engine_console_setup(c->console_fd, spec->process.console_height,
+                                         spec->process.console_width, spec->process.uid,
+                                         spec->process.gid, err);
         if (r >= 0)
-                r = child_wait_for_start(fifo_fd, sync_fd, err);
+                r = engine_process_prepare(&spec->process, c->seccomp, err);
+        if (r >= 0)
+                r = engine_launch_pass_fds(c->opts->preserve_fds, err);
+        if (r >= 0)
+                r = child_wait_for_start(c->fifo_fd, c->sync_fd, err);
         if (r < 0)
                 return r;
-        return engine_process_execve(&spec->process, err);
+        return engine_process_execve(&spec->process, c->seccomp, err);
 }
 
-static void __attribute__((noreturn)) child_main(const struct engine_spec *spec, const char *rootfs,
-                                                 const int *ns_fds, int fifo_fd, int sync_fd)
+static void __attribute__((noreturn)) child_main(const struct run_child *c)
 {
         struct rctr_error err = {0};
-        struct run_failure f = {0};
 
-        (void)child_setup(spec, rootfs, ns_fds, fifo_fd, sync_fd, &err);
-        f.code = err.code ? err.code : EIO;
-        f.exit_status = err.exit_status;
-        snprintf(f.msg, sizeof(f.msg), "%s", err.msg ? err.msg : "container setup failed");
-        /* after create returned nobody reads this: no SIGPIPE for the init */
-        (void)send(sync_fd, &f, sizeof(f), MSG_NOSIGNAL);
-        _exit(err.exit_status ? err.exit_status : 1);
+        (void)child_setup(c, &err);
+        engine_launch_fail(c->sync_fd, &err);
 }
 
 /* ---- in the runtime ---- */
@@ -202,63 +203,6 @@ static void close_all(int *fds, size_t n)
                         close_nointr(fds[i]);
 }
 
-/* Callers poll for the pid file: it appears whole, never half-written. */
-static int write_pid_file(const char *path, pid_t pid, struct rctr_error *err)
-{
-        cleanup_free char *dir = xstrdup(path), *text = xasprintf("%d", (int)pid);
-        char *slash = strrchr(dir, '/');
-        const char *name = slash ? slash + 1 : path;
-        cleanup_close int dirfd = -1;
-
-        if (slash)
-                *slash = '\0';
-        dirfd = open(slash ? (dir[0] ? dir : "/") : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dirfd < 0)
-                return rctr_error_sys(err, errno, "open directory of pid file %s", path);
-        return fs_write_atomic_at(dirfd, name, text, strlen(text), 0644, err);
-}
-
-/*
- * Wait for exec (EOF on the socket), for "ready" (create: a 1-byte "r"), or for the init's report
- * of what failed.
- */
-static int await_exec(int sync_fd, pid_t pid, struct rctr_error *err)
-{
-        struct run_failure f;
-        ssize_t n = RETRY_EINTR(read(sync_fd, &f, sizeof(f)));
-
-        if (n == 0 || (n == 1 && ((char *)&f)[0] == 'r'))
-                return 0;
-        (void)RETRY_EINTR(waitpid(pid, NULL, 0));
-        if (n != (ssize_t)sizeof(f))
-                return rctr_error_set(err, EIO, "container init exited during setup");
-        f.msg[sizeof(f.msg) - 1] = '\0';
-        err->exit_status = f.exit_status;
-        return rctr_error_set(err, f.code, "%s", f.msg);
-}
-
-static int wait_container(pid_t pid, struct rctr_error *err)
-{
-        struct sigaction sa = {.sa_handler = forward_signal, .sa_flags = SA_RESTART};
-        static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-        int status;
-
-        forward_to = pid;
-        sigemptyset(&sa.sa_mask);
-        for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
-                (void)sigaction(forwarded[i], &sa, NULL);
-        if (RETRY_EINTR(waitpid(pid, &status, 0)) < 0)
-                return rctr_error_sys(err, errno, "wait for container process %d", (int)pid);
-        forward_to = 0;
-        return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-}
-
-static void kill_and_reap(pid_t pid)
-{
-        (void)kill(pid, SIGKILL); /* our child, stopped half-way */
-        (void)RETRY_EINTR(waitpid(pid, NULL, 0));
-}
-
 static char *now_rfc3339(void)
 {
         struct timespec ts;
@@ -288,48 +232,51 @@ static int record_started(const struct engine_run_opts *opts, const struct engin
 
         engine_state_clear(&st);
         if (r >= 0 && opts->pid_file)
-                r = write_pid_file(opts->pid_file, pid, err);
+                r = engine_launch_write_pid_file(opts->pid_file, pid, err);
         return r;
 }
 
-static int start_child(const struct engine_run_opts *opts, const struct engine_spec *spec,
-                       const char *rootfs, int *ns_fds, int fifo_fd, struct rctr_error *err)
+/* Clone the init; until it runs its command (or waits for start) we wait, then record it. */
+static int start_child(struct run_child *c, pid_t *ret_pid, struct rctr_error *err)
 {
-        cleanup_close int ours = -1, theirs = -1;
+        cleanup_close int ours = -1;
         unsigned long flags = SIGCHLD;
         int sv[2], r;
         pid_t pid;
 
         for (int t = 0; t < ENGINE_NS_COUNT; t++)
-                if (spec->namespaces[t].wanted && !spec->namespaces[t].path)
+                if (c->spec->namespaces[t].wanted && !c->spec->namespaces[t].path)
                         flags |= (unsigned long)ns_clone_flags[t];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return rctr_error_sys(err, errno, "create socket pair");
-        ours = sv[0], theirs = sv[1];
+        ours = sv[0];
+        c->sync_fd = sv[1];
 
         /* clone, not unshare: a new pid namespace applies to children only, and init is ours */
         pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
-        if (pid < 0)
-                return rctr_error_sys(err, errno, "create container process");
+        if (pid < 0) {
+                r = rctr_error_sys(err, errno, "create container process");
+                close_nointr(sv[1]);
+                return r;
+        }
         if (pid == 0) {
                 close_nointr(TAKE_FD(ours));
-                child_main(spec, rootfs, ns_fds, fifo_fd, theirs);
+                child_main(c);
         }
-        close_nointr(TAKE_FD(theirs));
-        r = (flags & CLONE_NEWUSER) ? write_maps(pid, spec, err) : 0;
+        close_nointr(sv[1]);
+        r = (flags & CLONE_NEWUSER) ? write_maps(pid, c->spec, err) : 0;
         if (r >= 0 && fs_write_all(ours, "g", 1) < 0)
                 r = rctr_error_sys(err, errno, "start container process");
         if (r >= 0)
-                r = await_exec(ours, pid, err);
+                r = engine_launch_await(ours, pid, err);
         if (r >= 0)
-                r = record_started(opts, spec, pid, err);
+                r = record_started(c->opts, c->spec, pid, err);
         if (r < 0) {
-                kill_and_reap(pid);
+                engine_launch_kill(pid);
                 return r;
         }
-        if (opts->create_only)
-                return 0; /* the init waits on exec.fifo; the caller's subreaper adopts it */
-        return wait_container(pid, err);
+        *ret_pid = pid;
+        return 0;
 }
 
 /* The container's state directory, and for create its exec.fifo (opened O_PATH for the init). */
@@ -356,15 +303,8 @@ static int make_state_dir(const struct engine_run_opts *opts, int *ret_fifo_fd,
         return 0;
 }
 
-int engine_run(const struct engine_run_opts *opts, const struct engine_spec *spec,
-               struct rctr_error *err)
+static int check_spec(const struct engine_spec *spec, struct rctr_error *err)
 {
-        cleanup_free char *joined = NULL, *rootfs = NULL;
-        int ns_fds[ENGINE_NS_COUNT], fifo_fd = -1;
-        int r;
-
-        for (int t = 0; t < ENGINE_NS_COUNT; t++)
-                ns_fds[t] = -1;
         if (!spec->has_process)
                 return rctr_error_set(err, EINVAL, "config.json: process: missing");
         if (!spec->namespaces[ENGINE_NS_MOUNT].wanted)
@@ -375,29 +315,63 @@ int engine_run(const struct engine_run_opts *opts, const struct engine_spec *spe
         if (spec->namespaces[ENGINE_NS_TIME].wanted)
                 return rctr_error_set(err, EOPNOTSUPP,
                                       "config.json: linux.namespaces: time is not supported yet");
-        if (spec->process.terminal)
-                return rctr_error_set(
-                        err, EOPNOTSUPP,
-                        "process.terminal is true: a terminal needs --console-socket, "
-                        "not supported yet (set terminal to false)");
+        return 0;
+}
+
+int engine_run(const struct engine_run_opts *opts, const struct engine_spec *spec,
+               struct rctr_error *err)
+{
+        cleanup_free char *joined = NULL, *rootfs = NULL;
+        CLEANUP(engine_seccomp_freep) struct engine_seccomp *seccomp = NULL;
+        cleanup_close int console_fd = -1, relay_fd = -1, fifo_fd = -1;
+        int ns_fds[ENGINE_NS_COUNT];
+        struct run_child c = {.spec = spec, .opts = opts, .ns_fds = ns_fds};
+        pid_t pid = 0;
+        int r = check_spec(spec, err);
+
+        if (r < 0)
+                return r;
+        for (int t = 0; t < ENGINE_NS_COUNT; t++)
+                ns_fds[t] = -1;
         joined = spec->root_path[0] == '/' ? xstrdup(spec->root_path)
                                            : xasprintf("%s/%s", opts->bundle, spec->root_path);
         rootfs = realpath(joined, NULL);
         if (!rootfs)
                 return rctr_error_sys(err, errno, "root.path %s", joined);
-        r = open_joined_namespaces(spec, ns_fds, err);
+        /* compiled here, so that a bad profile fails before anything was made */
+        r = engine_seccomp_new(engine_spec_linux(spec, "seccomp"), &seccomp, err);
+        if (r < 0)
+                return r;
+        c.seccomp = seccomp;
+        r = engine_console_open(opts->console_socket, spec->process.terminal,
+                                opts->create_only ? "create"
+                                : opts->detach    ? "run --detach"
+                                                  : NULL,
+                                &console_fd, &relay_fd, err);
+        if (r >= 0)
+                r = open_joined_namespaces(spec, ns_fds, err);
         if (r >= 0)
                 r = make_state_dir(opts, &fifo_fd, err);
-        if (r < 0) {
-                close_all(ns_fds, ENGINE_NS_COUNT);
-                return r;
+        if (r >= 0) {
+                c.rootfs = rootfs;
+                c.fifo_fd = fifo_fd;
+                c.console_fd = console_fd;
+                r = start_child(&c, &pid, err);
+                if (r < 0) {
+                        cleanup_error struct rctr_error ignored = {0};
+
+                        (void)engine_state_remove(opts->state_rootfd, opts->id, &ignored);
+                }
         }
-        r = start_child(opts, spec, rootfs, ns_fds, fifo_fd, err);
         close_all(ns_fds, ENGINE_NS_COUNT);
-        if (fifo_fd >= 0)
-                close_nointr(fifo_fd);
-        /* failed, or run without --keep: the container leaves no state behind */
-        if (r < 0 || (!opts->create_only && !opts->keep)) {
+        if (r < 0)
+                return r;
+        closep(&console_fd);
+        if (opts->create_only || opts->detach)
+                return 0; /* the caller's subreaper adopts the init when we exit */
+        r = engine_console_follow(pid, relay_fd, err);
+        /* run in the foreground without --keep: the container leaves no state behind */
+        if (!opts->create_only && !opts->detach && !opts->keep) {
                 cleanup_error struct rctr_error ignored = {0};
 
                 (void)engine_state_remove(opts->state_rootfd, opts->id, &ignored);

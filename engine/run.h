@@ -10,20 +10,25 @@ struct engine_spec;
 struct rctr_error;
 
 struct engine_run_opts {
-        const char *id;       /* the container id (validated) */
-        const char *bundle;   /* absolute path of the bundle directory */
-        const char *pid_file; /* NULL, or where to write the container's pid */
-        int state_rootfd;     /* the runtime's state directory (--root) */
-        bool create_only;     /* create: leave the init blocked before exec and return */
-        bool keep;            /* run: keep the state after the container exits */
+        const char *id;             /* the container id (validated) */
+        const char *bundle;         /* absolute path of the bundle directory */
+        const char *pid_file;       /* NULL, or where to write the container's pid */
+        int state_rootfd;           /* the runtime's state directory (--root) */
+        bool create_only;           /* create: leave the init blocked before exec and return */
+        bool keep;                  /* run: keep the state after the container exits */
+        bool detach;                /* run: return once the command runs (the caller reaps it) */
+        bool no_pivot;              /* MS_MOVE + chroot instead of pivot_root (root on a ramfs) */
+        unsigned preserve_fds;      /* pass the caller's fds 3 .. 3+N-1 on to the command */
+        const char *console_socket; /* process.terminal: send the pty master to this socket */
 };
 
 /*
  * Clone the container's init into the namespaces spec asks for, map its ids, set up its mounts
  * and process, and record its state under opts->state_rootfd/ID. create_only: return 0 once it
- * waits before exec. Else wait for it and return its exit status (128+N when killed by signal
- * N), forwarding our signals to it, and remove its state unless keep. Returns -errno with err
- * set when it could not be started (err->exit_status 126/127 when its command could not be
+ * waits before exec; detach: once it runs its command. Else wait for it (relaying its terminal
+ * when it has one and there is no console socket) and return its exit status (128+N when killed
+ * by signal N), forwarding our signals to it, and remove its state unless keep. Returns -errno with
+ * err set when it could not be started (err->exit_status 126/127 when its command could not be
  * executed); nothing of it is left behind then.
  */
 int engine_run(const struct engine_run_opts *opts, const struct engine_spec *spec,

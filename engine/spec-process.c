@@ -54,7 +54,7 @@ void engine_spec_process_clear(struct engine_process *p)
 }
 
 /* "CAP_SYS_ADMIN" → its number, through libcap (which knows this kernel's names). */
-static int cap_number(const char *name, int *ret)
+int engine_spec_cap_number(const char *name, int *ret)
 {
         cleanup_free char *lower = NULL;
         cap_value_t v;
@@ -86,7 +86,7 @@ static int parse_caps(json_t *process, struct engine_process *p, struct rctr_err
                 for (char **n = names; n && *n; n++) {
                         int cap;
 
-                        if (cap_number(*n, &cap) < 0)
+                        if (engine_spec_cap_number(*n, &cap) < 0)
                                 return rctr_error_set(err, EBADMSG,
                                                       "capabilities.%s: unknown capability %s",
                                                       cap_set_names[set], *n);

@@ -263,3 +263,8 @@ int engine_spec_load(int bundlefd, struct engine_spec **ret, struct rctr_error *
         r = engine_spec_parse(text.data, text.len, ret, err);
         return r < 0 ? rctr_error_prefix(err, "config.json") : 0;
 }
+
+json_t *engine_spec_linux(const struct engine_spec *spec, const char *key)
+{
+        return json_object_get(json_object_get(spec->json, "linux"), key);
+}

@@ -116,5 +116,8 @@ static inline void engine_spec_freep(struct engine_spec **spec)
         engine_spec_free(*spec);
 }
 
+/* linux.KEY of the document (borrowed), or NULL. */
+json_t *engine_spec_linux(const struct engine_spec *spec, const char *key);
+
 /* "pid", "network", ... for messages. */
 const char *engine_ns_name(enum engine_ns_type type);

@@ -28,5 +28,15 @@ done
 for f in $("$RCTR" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u); do
         grep -q -- "\*\*$f\*\*" "$top_srcdir/man/rctr.1.md" && say ok "rctr.1 documents $f" || say "not ok" "rctr.1 documents $f"
 done
+# rctr oci: every verb has a section of rctr-oci.1, and its flags are documented there
+oci_md="$top_srcdir/man/rctr-oci.1.md"
+for v in $("$RCTR" oci --help | sed -n '/^Verbs:/,/^$/p' | awk 'NR > 1 && NF { print $1 }'); do
+        grep -q "^## $v\b" "$oci_md" && say ok "rctr-oci.1 has verb $v" || say "not ok" "rctr-oci.1 has verb $v"
+        for f in $("$RCTR" oci "$v" --help | sed -n '/^Options:/,$p' | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u); do
+                [ "$f" = --help ] && continue
+                grep -q -- "\*\*$f\*\*" "$oci_md" && say ok "rctr-oci.1 documents $v $f" ||
+                        say "not ok" "rctr-oci.1 documents $v $f"
+        done
+done
 echo "1..$n"
 exit $fail

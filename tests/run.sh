@@ -6,6 +6,7 @@
 # build where others can read it, makes the unprivileged test users (rctrtest with subuid/subgid
 # ranges, rctrnosub without) and runs bats as them; as a normal user it runs bats as that user.
 # Ends with one line: "N passed, M failed, K skipped".
+# While developing, RCTR_BATS_FILES="070-oci-exec ..." runs only those files of tests/system.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -107,12 +108,22 @@ system_tests_as_root() { # BUILDDIR
         for dev in /dev/net/tun /dev/fuse; do
                 [ -e "$dev" ] && chmod 0666 "$dev"
         done
+        local -a files=("$stage/system") f
+        if [ -n "${RCTR_BATS_FILES:-}" ]; then
+                files=()
+                for f in $RCTR_BATS_FILES; do
+                        files+=("$stage/system/$f.bats")
+                done
+        fi
         echo "== integration tests ($dir, as rctrtest)"
-        bats_as rctrtest "$stage/prefix/bin/rctr" "$stage/prefix" "$stage/system" | tee "$stage/tap"
+        bats_as rctrtest "$stage/prefix/bin/rctr" "$stage/prefix" "${files[@]}" | tee "$stage/tap"
         count_tap <"$stage/tap"
-        echo "== integration tests ($dir, as rctrnosub: no subordinate ids)"
-        bats_as rctrnosub "$stage/prefix/bin/rctr" "$stage/prefix" "$stage/system/nosub" | tee "$stage/tap"
-        count_tap <"$stage/tap"
+        if [ -z "${RCTR_BATS_FILES:-}" ]; then
+                echo "== integration tests ($dir, as rctrnosub: no subordinate ids)"
+                bats_as rctrnosub "$stage/prefix/bin/rctr" "$stage/prefix" "$stage/system/nosub" |
+                        tee "$stage/tap"
+                count_tap <"$stage/tap"
+        fi
         local u
         for u in rctrtest rctrnosub; do
                 kill_pause_of "/run/user/$(id -u $u)"

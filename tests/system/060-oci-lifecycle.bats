@@ -9,14 +9,9 @@ setup() {
         mkdir -p -m 0700 "$XDG_RUNTIME_DIR"
         STATE="$BATS_TEST_TMPDIR/state"
         BUNDLE="$BATS_TEST_TMPDIR/bundle"
-        mkdir -p "$BUNDLE/rootfs"
-        tar -xzf "$RCTR_BUSYBOX_OCI/blobs/sha256/$(cut -d: -f2 <"$RCTR_BUSYBOX_OCI/.layer-digest")" \
-                -C "$BUNDLE/rootfs"
-        "$RCTR_OCI" spec --rootless --bundle "$BUNDLE"
+        oci_make_bundle "$BUNDLE"
         # pid 1 ignores signals it does not handle: the command traps TERM, as a service would
-        jq '.process.terminal = false | .process.args = ["sh", "-c", "trap \"exit 0\" TERM; echo started > /tmp/mark; while :; do sleep 0.1; done"] | .root.readonly = false' \
-                "$BUNDLE/config.json" >"$BUNDLE/c.json"
-        mv "$BUNDLE/c.json" "$BUNDLE/config.json"
+        oci_edit "$BUNDLE" '.process.args = ["sh", "-c", "trap \"exit 0\" TERM; echo started > /tmp/mark; while :; do sleep 0.1; done"] | .root.readonly = false'
 }
 
 oci() {
@@ -194,7 +189,8 @@ status_of() {
         [ "$(jq -r '.linux.namespaces | index("user") != null' <<<"$output")" = true ]
         [ "$(jq -r '.linux.capabilities | index("CAP_SYS_ADMIN") != null' <<<"$output")" = true ]
         [ "$(jq -r '.mountOptions | index("rbind") != null' <<<"$output")" = true ]
-        [ "$(jq -r .linux.seccomp.enabled <<<"$output")" = false ]
+        [ "$(jq -r .linux.seccomp.enabled <<<"$output")" = true ]
+        [ "$(jq -r '.linux.seccomp.actions | index("SCMP_ACT_ERRNO") != null' <<<"$output")" = true ]
 }
 
 @test "a time namespace is refused clearly" {

@@ -65,3 +65,31 @@ rctr_subuid_start() { rctr_subid_field /etc/subuid 2; }
 rctr_subuid_count() { rctr_subid_field /etc/subuid 3; }
 rctr_subgid_start() { rctr_subid_field /etc/subgid 2; }
 rctr_subgid_count() { rctr_subid_field /etc/subgid 3; }
+
+# oci_make_bundle DIR: a bundle of the busybox fixture with `rctr-oci spec --rootless`'s
+# config.json, without a terminal.
+oci_make_bundle() {
+        mkdir -p "$1/rootfs"
+        tar -xzf "$RCTR_BUSYBOX_OCI/blobs/sha256/$(cut -d: -f2 <"$RCTR_BUSYBOX_OCI/.layer-digest")" \
+                -C "$1/rootfs"
+        "$(dirname "$RCTR")/rctr-oci" spec --rootless --bundle "$1"
+        oci_edit "$1" '.process.terminal = false'
+}
+
+# oci_edit DIR FILTER [JQ-ARGS...]: rewrite DIR/config.json through jq FILTER.
+oci_edit() {
+        local dir=$1 filter=$2
+        shift 2
+        jq "$@" "$filter" "$dir/config.json" >"$dir/c.json"
+        mv "$dir/c.json" "$dir/config.json"
+}
+
+# wait_for_file PATH: until it exists (at most ~30 s; a test then fails on its absence).
+wait_for_file() {
+        local i
+        for i in $(seq 300); do
+                [ -e "$1" ] && return 0
+                sleep 0.1
+        done
+        return 1
+}
