@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "cmd.h"
+#include "engine/hook-points.h"
 #include "engine/run.h"
 #include "engine/state.h"
 #include "lib/buf.h"
@@ -244,7 +245,10 @@ int oci_delete(struct oci_global *og, int argc, char **argv, struct rctr_error *
                 (void)kill(st.pid, SIGKILL);
                 wait_gone(&st);
         }
-        return engine_state_remove(rootfd, id, err);
+        r = engine_state_remove(rootfd, id, err);
+        if (r >= 0)
+                engine_hook_run_from_bundle(&st, ENGINE_HOOK_POSTSTOP, ENGINE_STATUS_STOPPED);
+        return r;
 }
 
 int oci_list(struct oci_global *og, int argc, char **argv, struct rctr_error *err)

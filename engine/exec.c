@@ -144,6 +144,9 @@ int engine_exec(const struct engine_exec_opts *opts, const struct engine_process
         pid_t init = 0, pid = 0;
         int r;
 
+        r = engine_process_check_lsm(proc, err);
+        if (r < 0)
+                return r;
         pidfd = exec_open_init(opts->state_rootfd, opts->id, &init, err);
         if (pidfd < 0)
                 return pidfd;

@@ -54,6 +54,8 @@ int engine_launch_await(int sync_fd, pid_t pid, struct rctr_error *err)
 
         if (n == 0 || (n == 1 && ((char *)&f)[0] == 'r'))
                 return 0;
+        if (n == 1 && ((char *)&f)[0] == 'h')
+                return 1;
         (void)RETRY_EINTR(waitpid(pid, NULL, 0));
         if (n != (ssize_t)sizeof(f))
                 return rctr_error_set(err, EIO, "container process exited during setup");

@@ -17,8 +17,9 @@ void __attribute__((noreturn)) engine_launch_fail(int sync_fd, const struct rctr
 int engine_launch_send_ready(int sync_fd, struct rctr_error *err);
 
 /*
- * In the runtime: wait until the process exec'd (EOF), is ready (a single 'r'), or failed (its
- * report becomes err, with its exit status; the process is reaped). Returns 0 or -errno.
+ * In the runtime: wait until the process exec'd (EOF), is ready (a single 'r'), waits at its hook
+ * point (a single 'h': returns 1), or failed (its report becomes err, with its exit status; the
+ * process is reaped). Returns 0, 1 or -errno.
  */
 int engine_launch_await(int sync_fd, pid_t pid, struct rctr_error *err);
 

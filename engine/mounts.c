@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "devices.h"
 #include "lib/error.h"
 #include "lib/fs.h"
 #include "lib/macros.h"
@@ -73,9 +74,8 @@ static int set_propagation(int rootfd, const char *dest, unsigned long prop, str
         return 0;
 }
 
-/* Bind src onto dest inside rootfd; dest is a file or directory like src. */
-static int bind_into(int rootfd, const char *src, const char *dest, bool recursive,
-                     struct rctr_error *err)
+int engine_mounts_bind_into(int rootfd, const char *src, const char *dest, bool recursive,
+                            struct rctr_error *err)
 {
         cleanup_close int fd = -1;
         cleanup_free char *target = NULL;
@@ -108,13 +108,13 @@ static int mount_one(int rootfd, const struct engine_mount *m, struct rctr_error
          */
         if (type && streq(type, "cgroup")) {
                 f.bind = f.recursive = true;
-                r = bind_into(rootfd, "/sys/fs/cgroup", m->destination, true, err);
+                r = engine_mounts_bind_into(rootfd, "/sys/fs/cgroup", m->destination, true, err);
         } else if (f.bind || (type && streq(type, "bind"))) {
                 if (!m->source)
                         return rctr_error_set(err, EINVAL, "bind mount on %s without a source",
                                               m->destination);
                 f.bind = true;
-                r = bind_into(rootfd, m->source, m->destination, f.recursive, err);
+                r = engine_mounts_bind_into(rootfd, m->source, m->destination, f.recursive, err);
         } else {
                 fd = fs_mkpath_in_root(rootfd, m->destination, true, err);
                 if (fd < 0)
@@ -156,7 +156,7 @@ static int populate_dev(int rootfd, struct rctr_error *err)
 
                 if (access(src, F_OK) < 0)
                         continue;
-                r = bind_into(rootfd, src, src, false, err);
+                r = engine_mounts_bind_into(rootfd, src, src, false, err);
                 if (r < 0)
                         return r;
         }
@@ -252,8 +252,8 @@ static unsigned long root_propagation(const struct engine_spec *spec)
         return f.propagation;
 }
 
-int engine_mounts_setup(const struct engine_spec *spec, const char *rootfs, bool no_pivot,
-                        struct rctr_error *err)
+int engine_mounts_prepare(const struct engine_spec *spec, const char *rootfs,
+                          struct rctr_error *err)
 {
         cleanup_close int rootfd = -1;
         int r;
@@ -277,6 +277,14 @@ int engine_mounts_setup(const struct engine_spec *spec, const char *rootfs, bool
                 if (r < 0)
                         return r;
         }
+        r = engine_devices_create(rootfd, spec->devices, spec->n_devices, err);
+        if (r < 0)
+                return r;
+        return 0;
+}
+
+int engine_mounts_enter(const char *rootfs, bool no_pivot, struct rctr_error *err)
+{
         return no_pivot ? move_root(rootfs, err) : pivot(rootfs, err);
 }
 

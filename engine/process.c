@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/capability.h>
@@ -17,6 +18,7 @@
 #include "lib/log.h"
 #include "lib/macros.h"
 #include "lib/parse.h"
+#include "lib/xalloc.h"
 #include "seccomp.h"
 #include "spec.h"
 
@@ -134,6 +136,60 @@ static int set_oom_score_adj(const struct engine_process *p, struct rctr_error *
         return fs_write_string_at(AT_FDCWD, "/proc/self/oom_score_adj", text, err);
 }
 
+static bool apparmor_enabled(void)
+{
+        char c = 0;
+        cleanup_close int fd =
+                open("/sys/module/apparmor/parameters/enabled", O_RDONLY | O_CLOEXEC);
+
+        return fd >= 0 && read(fd, &c, 1) == 1 && c == 'Y';
+}
+
+static bool selinux_enabled(void)
+{
+        return access("/sys/fs/selinux/enforce", F_OK) == 0;
+}
+
+int engine_process_check_lsm(const struct engine_process *p, struct rctr_error *err)
+{
+        if (p->apparmor_profile && p->apparmor_profile[0] && !apparmor_enabled())
+                return rctr_error_set(err, EOPNOTSUPP,
+                                      "process.apparmorProfile %s: AppArmor is not enabled on "
+                                      "this host (remove the profile)",
+                                      p->apparmor_profile);
+        if (p->selinux_label && p->selinux_label[0] && !selinux_enabled())
+                return rctr_error_set(err, EOPNOTSUPP,
+                                      "process.selinuxLabel %s: SELinux is not enabled on this "
+                                      "host (remove the label)",
+                                      p->selinux_label);
+        return 0;
+}
+
+/* The security modules switch to the profile/label at the next exec: ours, of the command. */
+static int set_lsm(const struct engine_process *p, struct rctr_error *err)
+{
+        int r;
+
+        if (p->apparmor_profile && p->apparmor_profile[0]) {
+                cleanup_free char *text = xasprintf("exec %s", p->apparmor_profile);
+
+                r = fs_write_string_at(AT_FDCWD, "/proc/self/attr/apparmor/exec", text, err);
+                if (r == -ENOENT) { /* before Linux 5.8: the shared attribute */
+                        rctr_error_clear(err);
+                        r = fs_write_string_at(AT_FDCWD, "/proc/self/attr/exec", text, err);
+                }
+                if (r < 0)
+                        return rctr_error_prefix(err, "set AppArmor profile %s",
+                                                 p->apparmor_profile);
+        }
+        if (p->selinux_label && p->selinux_label[0]) {
+                r = fs_write_string_at(AT_FDCWD, "/proc/self/attr/exec", p->selinux_label, err);
+                if (r < 0)
+                        return rctr_error_prefix(err, "set SELinux label %s", p->selinux_label);
+        }
+        return 0;
+}
+
 int engine_process_prepare(const struct engine_process *p, const struct engine_seccomp *seccomp,
                            struct rctr_error *err)
 {
@@ -145,6 +201,9 @@ int engine_process_prepare(const struct engine_process *p, const struct engine_s
                 return r;
         if (p->has_umask)
                 umask(p->umask);
+        r = set_lsm(p, err);
+        if (r < 0)
+                return r;
         if (chdir(p->cwd) < 0)
                 return rctr_error_sys(err, errno, "enter working directory %s", p->cwd);
         /*

@@ -6,6 +6,12 @@ struct engine_seccomp;
 struct rctr_error;
 
 /*
+ * Before anything is made: an AppArmor profile or SELinux label is set only where that module is
+ * enabled (an error naming it otherwise, rather than a container less confined than asked).
+ */
+int engine_process_check_lsm(const struct engine_process *p, struct rctr_error *err);
+
+/*
  * Apply rlimits, oomScoreAdj, umask, the user (groups, gid, uid) and the five capability sets,
  * set no_new_privs and enter cwd. Without no_new_privs the seccomp filter (NULL: none) is loaded
  * here, while we still hold CAP_SYS_ADMIN. Returns 0 or -errno with err set.

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
@@ -22,10 +23,13 @@
 #include "lib/macros.h"
 #include "lib/xalloc.h"
 #include "console.h"
+#include "hook-points.h"
+#include "hooks.h"
 #include "launch.h"
 #include "mounts.h"
 #include "process.h"
 #include "seccomp.h"
+#include "sysctl.h"
 #include "spec.h"
 #include "state.h"
 #include "userns.h"
@@ -37,6 +41,9 @@ static const int ns_clone_flags[ENGINE_NS_COUNT] = {
         [ENGINE_NS_CGROUP] = CLONE_NEWCGROUP, [ENGINE_NS_TIME] = 0 /* see engine_run() */,
 };
 
+/* The largest state text sent to the init for its hooks: the annotations are the variable part. */
+#define RUN_STATE_TEXT_MAX (64 * 1024)
+
 /* What the init needs besides the spec: the fds the runtime opened for it. */
 struct run_child {
         const struct engine_spec *spec;
@@ -44,10 +51,18 @@ struct run_child {
         const char *rootfs;
         const int *ns_fds;
         const struct engine_seccomp *seccomp; /* NULL: no filter */
-        int fifo_fd;                          /* create: exec.fifo (O_PATH), else -1 */
-        int console_fd; /* process.terminal: where the pty master goes, else -1 */
+        const struct engine_hooks *hooks;
+        bool hook_point;           /* prestart, createRuntime or createContainer/startContainer */
+        struct engine_state state; /* runtime: what is recorded, once the init exists */
+        int fifo_fd;               /* create: exec.fifo (O_PATH), else -1 */
+        int console_fd;            /* process.terminal: where the pty master goes, else -1 */
         int sync_fd;
 };
+
+static void run_child_clear(struct run_child *c)
+{
+        engine_state_clear(&c->state);
+}
 
 static int read_self_map(const char *name, char **ret, struct rctr_error *err)
 {
@@ -101,8 +116,39 @@ static int child_wait_for_start(int fifo_fd, int sync_fd, struct rctr_error *err
         return 0;
 }
 
+/*
+ * Mounts are made, the root not yet entered: the runtime runs prestart and createRuntime hooks
+ * while we wait, and sends the state ("creating" NUL "created"); we run createContainer hooks
+ * here, in the container's namespaces (their paths still resolve in the runtime's filesystem).
+ */
+static int child_hook_point(const struct run_child *c, char *states, size_t size,
+                            struct rctr_error *err)
+{
+        ssize_t n;
+
+        if (!c->hook_point)
+                return 0;
+        if (send(c->sync_fd, "h", 1, MSG_NOSIGNAL) != 1)
+                return rctr_error_sys(err, errno, "report the hook point");
+        n = RETRY_EINTR(read(c->sync_fd, states, size - 1));
+        if (n <= 0)
+                return rctr_error_set(err, EPIPE, "runtime went away during hooks");
+        states[n] = '\0';
+        return engine_hooks_run(c->hooks, ENGINE_HOOK_CREATE_CONTAINER, states, err);
+}
+
+/* After start, before exec: startContainer hooks, their paths resolved in the container. */
+static int child_start_hooks(const struct run_child *c, const char *states, struct rctr_error *err)
+{
+        if (!engine_hooks_any(c->hooks, ENGINE_HOOK_START_CONTAINER))
+                return 0;
+        return engine_hooks_run(c->hooks, ENGINE_HOOK_START_CONTAINER, states + strlen(states) + 1,
+                                err);
+}
+
 static int child_setup(const struct run_child *c, struct rctr_error *err)
 {
+        char states[RUN_STATE_TEXT_MAX] = "";
         const struct engine_spec *spec = c->spec;
         char go = 0;
         int r;
@@ -123,9 +169,18 @@ static int child_setup(const struct run_child *c, struct rctr_error *err)
         if (spec->domainname && spec->namespaces[ENGINE_NS_UTS].wanted &&
             setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
                 return rctr_error_sys(err, errno, "set domainname %s", spec->domainname);
-        r = engine_mounts_setup(spec, c->rootfs, c->opts->no_pivot, err);
+        r = engine_mounts_prepare(spec, c->rootfs, err);
+        if (r >= 0)
+                r = child_hook_point(c, states, sizeof(states), err);
+        if (r >= 0)
+                r = engine_mounts_enter(c->rootfs, c->opts->no_pivot, err);
+        /* /proc/sys is still writable: readonlyPaths come with engine_mounts_finish() */
+        if (r >= 0)
+                r = engine_sysctl_apply(engine_spec_linux(spec, "sysctl"), err);
         if (r >= 0)
                 r = engine_mounts_finish(spec, err);
+        if (r >= 0 && spec->personality >= 0 && personality((unsigned long)spec->personality) < 0)
+                r = rctr_error_sys(err, errno, "set personality %d", spec->personality);
         if (r >= 0 && c->console_fd >= 0)
                 r = engine_console_setup(c->console_fd, spec->process.console_height,
                                          spec->process.console_width, spec->process.uid,
@@ -136,6 +191,8 @@ static int child_setup(const struct run_child *c, struct rctr_error *err)
                 r = engine_launch_pass_fds(c->opts->preserve_fds, err);
         if (r >= 0)
                 r = child_wait_for_start(c->fifo_fd, c->sync_fd, err);
+        if (r >= 0 && c->hook_point)
+                r = child_start_hooks(c, states, err);
         if (r < 0)
                 return r;
         return engine_process_execve(&spec->process, c->seccomp, err);
@@ -215,25 +272,59 @@ static char *now_rfc3339(void)
         return xasprintf("%s.%09ldZ", text, ts.tv_nsec);
 }
 
-/* The init runs (or waits before exec): record it, and its pid file. */
-static int record_started(const struct engine_run_opts *opts, const struct engine_spec *spec,
-                          pid_t pid, struct rctr_error *err)
+/* The init exists (at the hook point, or running or waiting before exec): record it, once. */
+static int record_started(struct run_child *c, pid_t pid, struct rctr_error *err)
 {
-        json_t *ann = json_object_get(spec->json, "annotations");
-        struct engine_state st = {
-                .id = xstrdup(opts->id),
-                .bundle = xstrdup(opts->bundle),
+        json_t *ann = json_object_get(c->spec->json, "annotations");
+        int r;
+
+        if (c->state.id)
+                return 0;
+        c->state = (struct engine_state){
+                .id = xstrdup(c->opts->id),
+                .bundle = xstrdup(c->opts->bundle),
                 .created = now_rfc3339(),
                 .pid = pid,
                 .starttime = engine_proc_starttime(pid),
                 .annotations = json_is_object(ann) ? json_incref(ann) : json_object(),
+                .resources_unapplied = c->spec->has_resources,
         };
-        int r = engine_state_save(opts->state_rootfd, &st, err);
-
-        engine_state_clear(&st);
-        if (r >= 0 && opts->pid_file)
-                r = engine_launch_write_pid_file(opts->pid_file, pid, err);
+        if (c->spec->has_resources)
+                log_debug("linux.resources of %s: cgroup limits are not applied by this release",
+                          c->opts->id);
+        r = engine_state_save(c->opts->state_rootfd, &c->state, err);
+        if (r >= 0 && c->opts->pid_file)
+                r = engine_launch_write_pid_file(c->opts->pid_file, pid, err);
         return r;
+}
+
+/* The init waits at its hook point: run prestart and createRuntime, then send it the state. */
+static int parent_hook_point(struct run_child *c, int sync_fd, pid_t pid, struct rctr_error *err)
+{
+        cleanup_free char *creating = NULL, *created = NULL, *both = NULL;
+        size_t n1, n2;
+        int r = record_started(c, pid, err);
+
+        if (r < 0)
+                return r;
+        creating = engine_hook_state_text(&c->state, ENGINE_STATUS_CREATING);
+        r = engine_hooks_run(c->hooks, ENGINE_HOOK_PRESTART, creating, err);
+        if (r >= 0)
+                r = engine_hooks_run(c->hooks, ENGINE_HOOK_CREATE_RUNTIME, creating, err);
+        if (r < 0)
+                return r;
+        created = engine_hook_state_text(&c->state, ENGINE_STATUS_CREATED);
+        n1 = strlen(creating), n2 = strlen(created);
+        if (n1 + n2 + 2 > RUN_STATE_TEXT_MAX)
+                return rctr_error_set(err, E2BIG,
+                                      "the state for hooks is over %d bytes (annotations)",
+                                      RUN_STATE_TEXT_MAX);
+        both = xmalloc(n1 + n2 + 1);
+        memcpy(both, creating, n1 + 1);
+        memcpy(both + n1 + 1, created, n2);
+        if (send(sync_fd, both, n1 + n2 + 1, MSG_NOSIGNAL) < 0)
+                return rctr_error_sys(err, errno, "send the state to the container");
+        return 0;
 }
 
 /* Clone the init; until it runs its command (or waits for start) we wait, then record it. */
@@ -267,10 +358,16 @@ static int start_child(struct run_child *c, pid_t *ret_pid, struct rctr_error *e
         r = (flags & CLONE_NEWUSER) ? write_maps(pid, c->spec, err) : 0;
         if (r >= 0 && fs_write_all(ours, "g", 1) < 0)
                 r = rctr_error_sys(err, errno, "start container process");
-        if (r >= 0)
+        while (r >= 0) {
                 r = engine_launch_await(ours, pid, err);
+                if (r < 0)
+                        return r; /* it reported a failure and was reaped */
+                if (r == 0)
+                        break;
+                r = parent_hook_point(c, ours, pid, err);
+        }
         if (r >= 0)
-                r = record_started(c->opts, c->spec, pid, err);
+                r = record_started(c, pid, err);
         if (r < 0) {
                 engine_launch_kill(pid);
                 return r;
@@ -303,6 +400,17 @@ static int make_state_dir(const struct engine_run_opts *opts, int *ret_fifo_fd,
         return 0;
 }
 
+static void run_hooks_warn(const struct run_child *c, enum engine_hook_kind kind,
+                           enum engine_status status)
+{
+        cleanup_free char *text = NULL;
+
+        if (!engine_hooks_any(c->hooks, kind))
+                return;
+        text = engine_hook_state_text(&c->state, status);
+        engine_hooks_run_warn(c->hooks, kind, text);
+}
+
 static int check_spec(const struct engine_spec *spec, struct rctr_error *err)
 {
         if (!spec->has_process)
@@ -315,7 +423,7 @@ static int check_spec(const struct engine_spec *spec, struct rctr_error *err)
         if (spec->namespaces[ENGINE_NS_TIME].wanted)
                 return rctr_error_set(err, EOPNOTSUPP,
                                       "config.json: linux.namespaces: time is not supported yet");
-        return 0;
+        return engine_process_check_lsm(&spec->process, err);
 }
 
 int engine_run(const struct engine_run_opts *opts, const struct engine_spec *spec,
@@ -323,8 +431,10 @@ int engine_run(const struct engine_run_opts *opts, const struct engine_spec *spe
 {
         cleanup_free char *joined = NULL, *rootfs = NULL;
         CLEANUP(engine_seccomp_freep) struct engine_seccomp *seccomp = NULL;
+        CLEANUP(engine_hooks_freep) struct engine_hooks *hooks = NULL;
         cleanup_close int console_fd = -1, relay_fd = -1, fifo_fd = -1;
         int ns_fds[ENGINE_NS_COUNT];
+        CLEANUP(run_child_clear)
         struct run_child c = {.spec = spec, .opts = opts, .ns_fds = ns_fds};
         pid_t pid = 0;
         int r = check_spec(spec, err);
@@ -343,6 +453,14 @@ int engine_run(const struct engine_run_opts *opts, const struct engine_spec *spe
         if (r < 0)
                 return r;
         c.seccomp = seccomp;
+        r = engine_hooks_parse(json_object_get(spec->json, "hooks"), &hooks, err);
+        if (r < 0)
+                return r;
+        c.hooks = hooks;
+        c.hook_point = engine_hooks_any(hooks, ENGINE_HOOK_PRESTART) ||
+                       engine_hooks_any(hooks, ENGINE_HOOK_CREATE_RUNTIME) ||
+                       engine_hooks_any(hooks, ENGINE_HOOK_CREATE_CONTAINER) ||
+                       engine_hooks_any(hooks, ENGINE_HOOK_START_CONTAINER);
         r = engine_console_open(opts->console_socket, spec->process.terminal,
                                 opts->create_only ? "create"
                                 : opts->detach    ? "run --detach"
@@ -367,13 +485,17 @@ int engine_run(const struct engine_run_opts *opts, const struct engine_spec *spe
         if (r < 0)
                 return r;
         closep(&console_fd);
-        if (opts->create_only || opts->detach)
+        if (opts->create_only)
                 return 0; /* the caller's subreaper adopts the init when we exit */
+        run_hooks_warn(&c, ENGINE_HOOK_POSTSTART, ENGINE_STATUS_RUNNING);
+        if (opts->detach)
+                return 0;
         r = engine_console_follow(pid, relay_fd, err);
         /* run in the foreground without --keep: the container leaves no state behind */
-        if (!opts->create_only && !opts->detach && !opts->keep) {
+        if (!opts->keep) {
                 cleanup_error struct rctr_error ignored = {0};
 
+                run_hooks_warn(&c, ENGINE_HOOK_POSTSTOP, ENGINE_STATUS_STOPPED);
                 (void)engine_state_remove(opts->state_rootfd, opts->id, &ignored);
         }
         return r;
@@ -410,5 +532,6 @@ int engine_start(int state_rootfd, const char *id, struct rctr_error *err)
                         return rctr_error_set(err, ESRCH, "container %s exited before start", id);
         }
         (void)unlinkat(state_rootfd, fifo, 0);
+        engine_hook_run_from_bundle(&st, ENGINE_HOOK_POSTSTART, ENGINE_STATUS_RUNNING);
         return 0;
 }

@@ -5,7 +5,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/personality.h>
 
+#include "devices.h"
 #include "lib/buf.h"
 #include "lib/error.h"
 #include "lib/fs.h"
@@ -13,6 +15,7 @@
 #include "lib/macros.h"
 #include "lib/xalloc.h"
 #include "spec-process.h"
+#include "sysctl.h"
 
 static const char *const ns_names[ENGINE_NS_COUNT] = {
         [ENGINE_NS_PID] = "pid",       [ENGINE_NS_NETWORK] = "network", [ENGINE_NS_MOUNT] = "mount",
@@ -49,6 +52,7 @@ void engine_spec_free(struct engine_spec *spec)
         strv_free(spec->masked_paths);
         strv_free(spec->readonly_paths);
         free(spec->rootfs_propagation);
+        engine_devices_free(spec->devices, spec->n_devices);
         free(spec);
 }
 
@@ -163,6 +167,50 @@ static int parse_idmaps(json_t *linux_, const char *key, struct engine_idmap **r
         return 0;
 }
 
+static int parse_personality(json_t *linux_, struct engine_spec *spec, struct rctr_error *err)
+{
+        json_t *pers = NULL;
+        const char *domain = NULL;
+        int r = jsonutil_get_object(linux_, "personality", false, &pers, err);
+
+        spec->personality = -1;
+        if (r >= 0 && pers)
+                r = jsonutil_get_string(pers, "domain", true, &domain, err);
+        if (r < 0)
+                return rctr_error_prefix(err, "linux.personality");
+        if (!domain)
+                return 0;
+        if (streq(domain, "LINUX"))
+                spec->personality = PER_LINUX;
+        else if (streq(domain, "LINUX32"))
+                spec->personality = PER_LINUX32;
+        else
+                return rctr_error_set(err, EBADMSG,
+                                      "linux.personality.domain: unknown domain %s (LINUX or "
+                                      "LINUX32)",
+                                      domain);
+        return 0;
+}
+
+/* What the namespaces and mounts do not cover: devices, sysctl, personality, resources, RDT. */
+static int parse_linux_more(json_t *linux_, struct engine_spec *spec, struct rctr_error *err)
+{
+        int r = engine_devices_parse(json_object_get(linux_, "devices"), &spec->devices,
+                                     &spec->n_devices, err);
+
+        if (r >= 0)
+                r = engine_sysctl_check(json_object_get(linux_, "sysctl"), spec, err);
+        if (r >= 0)
+                r = parse_personality(linux_, spec, err);
+        if (r < 0)
+                return r;
+        if (json_object_get(linux_, "intelRdt"))
+                return rctr_error_set(err, EOPNOTSUPP,
+                                      "linux.intelRdt: Intel RDT (resctrl) is not supported");
+        spec->has_resources = json_object_size(json_object_get(linux_, "resources")) > 0;
+        return 0;
+}
+
 static int parse_linux(json_t *root, struct engine_spec *spec, struct rctr_error *err)
 {
         json_t *linux_ = NULL;
@@ -192,7 +240,7 @@ static int parse_linux(json_t *root, struct engine_spec *spec, struct rctr_error
                 return rctr_error_set(err, EBADMSG, "linux.rootfsPropagation: unknown value %s",
                                       prop);
         spec->rootfs_propagation = xstrdup_or_null(prop);
-        return 0;
+        return parse_linux_more(linux_, spec, err);
 }
 
 static int parse_top(json_t *root, struct engine_spec *spec, struct rctr_error *err)
@@ -240,6 +288,7 @@ int engine_spec_parse(const char *buf, size_t len, struct engine_spec **ret, str
                 return r;
         if (!json_is_object(spec->json))
                 return rctr_error_set(err, EBADMSG, "expected a JSON object");
+        spec->personality = -1;
         r = parse_top(spec->json, spec, err);
         if (r >= 0)
                 r = parse_mounts(spec->json, spec, err);

@@ -1,7 +1,7 @@
 /*
  * config.json (OCI runtime spec 1.0-1.1, Linux) parsed into what the runtime acts on. Every field
  * is type- and range-checked here, so the code between clone and exec never meets bad input.
- * Parts parsed by later layers (hooks, seccomp, resources, devices, sysctl) stay in json.
+ * Parts parsed by their own modules (hooks, seccomp, sysctl) stay in json.
  */
 #pragma once
 
@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+struct engine_device;
 struct rctr_error;
 
 /* config.json is small; a cap keeps a hostile bundle from exhausting memory. */
@@ -94,9 +95,13 @@ struct engine_spec {
         struct engine_namespace namespaces[ENGINE_NS_COUNT];
         struct engine_idmap *uid_mappings, *gid_mappings;
         size_t n_uid_mappings, n_gid_mappings;
-        char **masked_paths;      /* owned strv */
-        char **readonly_paths;    /* owned strv */
-        char *rootfs_propagation; /* owned; NULL when unset */
+        char **masked_paths;           /* owned strv */
+        char **readonly_paths;         /* owned strv */
+        char *rootfs_propagation;      /* owned; NULL when unset */
+        struct engine_device *devices; /* owned; linux.devices */
+        size_t n_devices;
+        int personality;    /* linux.personality as for personality(2); -1 when unset */
+        bool has_resources; /* linux.resources is set: limits this release does not apply */
 };
 
 /*

@@ -118,6 +118,7 @@ int engine_state_load(int rootfd, const char *id, struct engine_state *ret, stru
         ret->created = xstrdup(created);
         ret->pid = (pid_t)pid;
         ret->starttime = (uint64_t)start;
+        ret->resources_unapplied = json_is_false(json_object_get(doc, "rctrResourcesApplied"));
         ret->annotations = json_incref(json_object_get(doc, "annotations"));
         if (!ret->annotations)
                 ret->annotations = json_object();
@@ -128,12 +129,14 @@ int engine_state_save(int rootfd, const struct engine_state *s, struct rctr_erro
 {
         cleanup_close int dirfd = openat(rootfd, s->id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         json_auto_t *doc =
-                json_pack("{s:s, s:s, s:I, s:s, s:s, s:I, s:O}", "ociVersion", "1.1.0", "id", s->id,
+                json_pack("{s:s, s:s, s:I, s:s, s:s, s:I, s:o}", "ociVersion", "1.1.0", "id", s->id,
                           "pid", (json_int_t)s->pid, "bundle", s->bundle, "created", s->created,
                           "rctrStartTime", (json_int_t)s->starttime, "annotations",
-                          s->annotations ? s->annotations : json_object());
+                          s->annotations ? json_incref(s->annotations) : json_object());
         cleanup_free char *text = NULL;
 
+        if (s->resources_unapplied)
+                json_object_set_new(doc, "rctrResourcesApplied", json_false());
         if (dirfd < 0)
                 return rctr_error_sys(err, errno, "open state of %s", s->id);
         text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -153,9 +156,8 @@ enum engine_status engine_state_status(int rootfd, const struct engine_state *s)
                                                                        : ENGINE_STATUS_RUNNING;
 }
 
-json_t *engine_state_json(int rootfd, const struct engine_state *s)
+json_t *engine_state_json_as(const struct engine_state *s, enum engine_status st)
 {
-        enum engine_status st = engine_state_status(rootfd, s);
         json_t *j = json_pack("{s:s, s:s, s:s}", "ociVersion", "1.1.0", "id", s->id, "status",
                               engine_status_name(st));
 
@@ -165,7 +167,15 @@ json_t *engine_state_json(int rootfd, const struct engine_state *s)
         json_object_set_new(j, "bundle", json_string(s->bundle));
         json_object_set(j, "annotations", s->annotations);
         json_object_set_new(j, "created", json_string(s->created));
+        /* like runc's own extra keys (rootfs, owner): callers ignore what they do not know */
+        if (s->resources_unapplied)
+                json_object_set_new(j, "rctrResourcesApplied", json_false());
         return j;
+}
+
+json_t *engine_state_json(int rootfd, const struct engine_state *s)
+{
+        return engine_state_json_as(s, engine_state_status(rootfd, s));
 }
 
 int engine_state_remove(int rootfd, const char *id, struct rctr_error *err)

@@ -21,12 +21,13 @@ enum engine_status {
 };
 
 struct engine_state {
-        char *id;            /* owned */
-        char *bundle;        /* owned */
-        char *created;       /* owned: RFC 3339 */
-        pid_t pid;           /* the container's init */
-        uint64_t starttime;  /* its start time (/proc/PID/stat field 22): tells a reused pid */
-        json_t *annotations; /* owned; an object */
+        char *id;                 /* owned */
+        char *bundle;             /* owned */
+        char *created;            /* owned: RFC 3339 */
+        pid_t pid;                /* the container's init */
+        uint64_t starttime;       /* its start time (/proc/PID/stat field 22): tells a reused pid */
+        json_t *annotations;      /* owned; an object */
+        bool resources_unapplied; /* linux.resources was set: no cgroup limits applied yet */
 };
 
 void engine_state_clear(struct engine_state *s);
@@ -52,6 +53,9 @@ uint64_t engine_proc_starttime(pid_t pid);
 
 /* The runtime spec's state object: ociVersion, id, status, pid (when alive), bundle, ... */
 json_t *engine_state_json(int rootfd, const struct engine_state *s);
+
+/* The same with a given status (what hooks are told: "creating" during create). */
+json_t *engine_state_json_as(const struct engine_state *s, enum engine_status st);
 
 /* Remove rootfd/ID entirely. */
 int engine_state_remove(int rootfd, const char *id, struct rctr_error *err);

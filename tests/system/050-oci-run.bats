@@ -19,11 +19,7 @@ set_process() {
 }
 
 set_args() {
-        local json='[]' a
-        for a in "$@"; do
-                json=$(jq -c --arg a "$a" '. + [$a]' <<<"$json")
-        done
-        set_process args "$json"
+        oci_set_args "$BUNDLE" "$@"
 }
 
 run_oci() {

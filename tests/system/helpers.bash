@@ -93,3 +93,13 @@ wait_for_file() {
         done
         return 1
 }
+
+# oci_set_args DIR ARG...: the command of DIR/config.json (jq --args would take a -c as its own)
+oci_set_args() {
+        local dir=$1 json='[]' a
+        shift
+        for a in "$@"; do
+                json=$(jq -c --arg a "$a" '. + [$a]' <<<"$json")
+        done
+        oci_edit "$dir" '.process.args = $v' --argjson v "$json"
+}
