@@ -16,7 +16,9 @@
 #include <jansson.h>
 
 #include "cmd.h"
+#include "engine/freezer.h"
 #include "engine/hook-points.h"
+#include "engine/procs.h"
 #include "engine/run.h"
 #include "engine/state.h"
 #include "lib/buf.h"
@@ -104,6 +106,49 @@ int oci_start(struct oci_global *og, int argc, char **argv, struct rctr_error *e
         return engine_start(rootfd, id, err);
 }
 
+static int pause_or_resume(struct oci_global *og, bool pause, int argc, char **argv,
+                           struct rctr_error *err)
+{
+        static const struct cmd_opt opts[] = {{0}};
+        struct cmd_parser p = {
+                .cmdname = pause ? "oci pause" : "oci resume",
+                .usage = pause ? "rctr oci pause ID" : "rctr oci resume ID",
+                .summary = pause ? "Freeze every process of container ID (its cgroup's freezer)."
+                                 : "Thaw the processes of the paused container ID.",
+                .opts = opts,
+                .argc = argc,
+                .argv = argv};
+        CLEANUP(engine_state_clear) struct engine_state st = {0};
+        cleanup_close int rootfd = -1;
+        const char *id = NULL;
+        enum engine_status status;
+        int flags = 0, r = parse_id_verb(&p, &id, &flags, err);
+
+        if (r != 0)
+                return r < 0 ? r : 0;
+        rootfd = oci_state_root_open(og, err);
+        if (rootfd < 0)
+                return rootfd;
+        r = engine_state_load(rootfd, id, &st, err);
+        if (r < 0)
+                return r;
+        status = engine_state_status(rootfd, &st);
+        if (status != (pause ? ENGINE_STATUS_RUNNING : ENGINE_STATUS_PAUSED))
+                return rctr_error_set(err, EBUSY, "container %s is %s, not %s", id,
+                                      engine_status_name(status), pause ? "running" : "paused");
+        return engine_freezer_set(st.pid, pause, err);
+}
+
+int oci_pause(struct oci_global *og, int argc, char **argv, struct rctr_error *err)
+{
+        return pause_or_resume(og, true, argc, argv, err);
+}
+
+int oci_resume(struct oci_global *og, int argc, char **argv, struct rctr_error *err)
+{
+        return pause_or_resume(og, false, argc, argv, err);
+}
+
 int oci_state(struct oci_global *og, int argc, char **argv, struct rctr_error *err)
 {
         static const struct cmd_opt opts[] = {{0}};
@@ -172,10 +217,14 @@ int oci_kill(struct oci_global *og, int argc, char **argv, struct rctr_error *er
         cleanup_close int rootfd = -1;
         const char *value;
         int c, sig = SIGTERM, r;
+        bool all = false;
 
-        while ((c = cmd_parser_next(&p, &value, err)) > 0)
+        while ((c = cmd_parser_next(&p, &value, err)) > 0) {
                 if (c == CMD_OPT_HELP)
                         return 0;
+                if (c == 'a')
+                        all = true;
+        }
         if (c < 0)
                 return c;
         /* runc's syntax: ID, then an optional signal */
@@ -192,6 +241,8 @@ int oci_kill(struct oci_global *og, int argc, char **argv, struct rctr_error *er
                 return r;
         if (engine_state_status(rootfd, &st) == ENGINE_STATUS_STOPPED)
                 return rctr_error_set(err, ESRCH, "container %s is not running", st.id);
+        if (all)
+                return engine_procs_kill_all(st.pid, sig, err);
         /* with its own pid namespace, every process dies with the init on SIGKILL */
         if (kill(st.pid, sig) < 0)
                 return rctr_error_sys(err, errno, "send signal %d to %s", sig, st.id);
@@ -318,14 +369,6 @@ int oci_list(struct oci_global *og, int argc, char **argv, struct rctr_error *er
         return 0;
 }
 
-static bool same_pid_ns(pid_t pid, const struct stat *ns)
-{
-        cleanup_free char *path = xasprintf("/proc/%d/ns/pid", (int)pid);
-        struct stat st;
-
-        return stat(path, &st) == 0 && st.st_ino == ns->st_ino && st.st_dev == ns->st_dev;
-}
-
 /* The command line of pid, NULs turned into spaces, or its [comm]. */
 static char *proc_cmdline(pid_t pid)
 {
@@ -339,30 +382,6 @@ static char *proc_cmdline(pid_t pid)
                 if (text.data[i] == '\0')
                         text.data[i] = ' ';
         return text.len ? buf_detach(&text) : xstrdup("?");
-}
-
-/* Every process in the pid namespace of the container's init (just the init without one). */
-static json_t *container_pids(pid_t init)
-{
-        cleanup_free char *path = xasprintf("/proc/%d/ns/pid", (int)init);
-        json_t *pids = json_array();
-        cleanup_dir DIR *d = opendir("/proc");
-        struct stat ns, self;
-        struct dirent *de;
-
-        if (stat(path, &ns) < 0)
-                return pids;
-        if (stat("/proc/self/ns/pid", &self) == 0 && self.st_ino == ns.st_ino) {
-                json_array_append_new(pids, json_integer(init));
-                return pids;
-        }
-        while (d && (de = readdir(d))) {
-                uint64_t pid;
-
-                if (parse_u64_max(de->d_name, INT32_MAX, &pid) == 0 && same_pid_ns((pid_t)pid, &ns))
-                        json_array_append_new(pids, json_integer((json_int_t)pid));
-        }
-        return pids;
 }
 
 int oci_ps(struct oci_global *og, int argc, char **argv, struct rctr_error *err)
@@ -407,7 +426,7 @@ int oci_ps(struct oci_global *og, int argc, char **argv, struct rctr_error *err)
                 return r;
         if (engine_state_status(rootfd, &st) == ENGINE_STATUS_STOPPED)
                 return rctr_error_set(err, ESRCH, "container %s is not running", id);
-        pids = container_pids(st.pid);
+        pids = engine_procs_list(st.pid);
         if (streq(format, "json")) {
                 json_dumpf(pids, stdout, JSON_COMPACT);
                 fputc('\n', stdout);

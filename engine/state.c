@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "freezer.h"
 #include "lib/buf.h"
 #include "lib/error.h"
 #include "lib/fs.h"
@@ -18,10 +19,9 @@
 #include "lib/xalloc.h"
 
 static const char *const status_names[] = {
-        [ENGINE_STATUS_CREATING] = "creating",
-        [ENGINE_STATUS_CREATED] = "created",
-        [ENGINE_STATUS_RUNNING] = "running",
-        [ENGINE_STATUS_STOPPED] = "stopped",
+        [ENGINE_STATUS_CREATING] = "creating", [ENGINE_STATUS_CREATED] = "created",
+        [ENGINE_STATUS_RUNNING] = "running",   [ENGINE_STATUS_STOPPED] = "stopped",
+        [ENGINE_STATUS_PAUSED] = "paused",
 };
 
 const char *engine_status_name(enum engine_status st)
@@ -152,8 +152,9 @@ enum engine_status engine_state_status(int rootfd, const struct engine_state *s)
 
         if (start == 0 || (s->starttime && start != s->starttime))
                 return ENGINE_STATUS_STOPPED;
-        return faccessat(rootfd, fifo, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ? ENGINE_STATUS_CREATED
-                                                                       : ENGINE_STATUS_RUNNING;
+        if (faccessat(rootfd, fifo, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+                return ENGINE_STATUS_CREATED;
+        return engine_freezer_is_frozen(s->pid) ? ENGINE_STATUS_PAUSED : ENGINE_STATUS_RUNNING;
 }
 
 json_t *engine_state_json_as(const struct engine_state *s, enum engine_status st)

@@ -18,6 +18,7 @@ enum engine_status {
         ENGINE_STATUS_CREATED,
         ENGINE_STATUS_RUNNING,
         ENGINE_STATUS_STOPPED,
+        ENGINE_STATUS_PAUSED, /* runc's: its cgroup is frozen */
 };
 
 struct engine_state {

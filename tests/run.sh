@@ -86,6 +86,14 @@ bats_as() { # USER RCTR PREFIX DIR...
                 RCTR_FIXTURES="$stage/fixtures" bats --tap "$@" </dev/null
 }
 
+bats_as_root() { # RCTR PREFIX DIR...: what needs root (user namespaces with any mappings, mknod)
+        local rctr=$1 prefix=$2
+        shift 2
+        env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/bash LANG=C.UTF-8 \
+                PATH=/usr/local/sbin:/usr/sbin:/sbin:/usr/bin:/bin RCTR="$rctr" \
+                RCTR_PREFIX="$prefix" RCTR_FIXTURES="$stage/fixtures" bats --tap "$@" </dev/null
+}
+
 kill_pause_of() { # RUNTIME_DIR: safety net for a pause process a failed test left
         local pidfile="$1/rctr/pause.pid" pid
         [ -f "$pidfile" ] || return 0
@@ -108,19 +116,31 @@ system_tests_as_root() { # BUILDDIR
         for dev in /dev/net/tun /dev/fuse; do
                 [ -e "$dev" ] && chmod 0666 "$dev"
         done
-        local -a files=("$stage/system") f
+        local -a files=("$stage/system") root_files=("$stage/system/root") f
         if [ -n "${RCTR_BATS_FILES:-}" ]; then
-                files=()
+                files=() root_files=()
                 for f in $RCTR_BATS_FILES; do
-                        files+=("$stage/system/$f.bats")
+                        case $f in
+                        root/*) root_files+=("$stage/system/$f.bats") ;;
+                        *) files+=("$stage/system/$f.bats") ;;
+                        esac
                 done
         fi
-        echo "== integration tests ($dir, as rctrtest)"
-        bats_as rctrtest "$stage/prefix/bin/rctr" "$stage/prefix" "${files[@]}" | tee "$stage/tap"
-        count_tap <"$stage/tap"
+        if [ ${#files[@]} -gt 0 ]; then
+                echo "== integration tests ($dir, as rctrtest)"
+                bats_as rctrtest "$stage/prefix/bin/rctr" "$stage/prefix" "${files[@]}" |
+                        tee "$stage/tap"
+                count_tap <"$stage/tap"
+        fi
         if [ -z "${RCTR_BATS_FILES:-}" ]; then
                 echo "== integration tests ($dir, as rctrnosub: no subordinate ids)"
                 bats_as rctrnosub "$stage/prefix/bin/rctr" "$stage/prefix" "$stage/system/nosub" |
+                        tee "$stage/tap"
+                count_tap <"$stage/tap"
+        fi
+        if [ ${#root_files[@]} -gt 0 ]; then
+                echo "== integration tests ($dir, as root)"
+                bats_as_root "$stage/prefix/bin/rctr" "$stage/prefix" "${root_files[@]}" |
                         tee "$stage/tap"
                 count_tap <"$stage/tap"
         fi

@@ -183,3 +183,25 @@ oci_detached() {
         assert_line rootfs-mark
         refute_line work
 }
+
+@test "kill --all signals every process; pause without a cgroup of its own is a clear error" {
+        oci_detached run -d --bundle "$BUNDLE" c1
+        [ "$status" -eq 0 ]
+        # a second process that exits on TERM: --all reaches it, not only the init
+        oci exec -d --pid-file "$BATS_TEST_TMPDIR/xpid" c1 sh -c 'trap "exit 0" TERM; while :; do sleep 0.1; done' \
+                </dev/null >/dev/null 2>&1
+        local xpid
+        xpid=$(cat "$BATS_TEST_TMPDIR/xpid")
+        run oci ps --format json c1
+        [ "$(jq length <<<"$output")" -ge 2 ]
+        run -125 oci pause c1
+        assert_output --partial 'no cgroup of its own'
+        [ "$(oci state c1 | jq -r .status)" = running ]
+        oci kill --all c1 TERM
+        local i
+        for i in $(seq 100); do
+                [ "$(oci state c1 | jq -r .status)" = stopped ] && [ ! -e "/proc/$xpid/ns" ] && break
+                sleep 0.05
+        done
+        [ "$(oci state c1 | jq -r .status)" = stopped ]
+}
