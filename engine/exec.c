@@ -24,9 +24,9 @@ static const struct {
         const char *name;
         int flag;
 } exec_ns[] = {
-        {"user", CLONE_NEWUSER},     {"mnt", CLONE_NEWNS},  {"pid", CLONE_NEWPID},
-        {"net", CLONE_NEWNET},       {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
-        {"cgroup", CLONE_NEWCGROUP},
+        {"user", CLONE_NEWUSER},     {"mnt", CLONE_NEWNS},    {"pid", CLONE_NEWPID},
+        {"net", CLONE_NEWNET},       {"ipc", CLONE_NEWIPC},   {"uts", CLONE_NEWUTS},
+        {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME},
 };
 
 /* The namespaces of pid that are not ours: the ones to join. */
@@ -85,7 +85,8 @@ static int exec_child_setup(const struct exec_child *c, struct rctr_error *err)
 
         /*
          * One setns(pidfd) joins all at once, the user namespace first, so its rights cover the
-         * rest. The pid namespace was joined by the runtime: it applies to children only.
+         * rest. The pid namespace was joined by the runtime: it applies to children only; the
+         * time namespace applies to us from our execve on.
          */
         if (c->ns_flags && setns(c->pidfd, c->ns_flags & ~CLONE_NEWPID) < 0)
                 return rctr_error_sys(err, errno, "join the container's namespaces");

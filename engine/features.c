@@ -41,8 +41,7 @@ json_t *engine_features(void)
         json_t *ns = json_array();
 
         for (int t = 0; t < ENGINE_NS_COUNT; t++)
-                if (t != ENGINE_NS_TIME) /* refused by engine_run() for now */
-                        json_array_append_new(ns, json_string(engine_ns_name(t)));
+                json_array_append_new(ns, json_string(engine_ns_name(t)));
         /* hooks, cgroups, AppArmor and SELinux are not applied yet: say so */
         return json_pack("{s:s, s:s, s:[], s:o, s:{s:o, s:o, s:{s:b, s:b, s:b, s:b}, s:o, "
                          "s:{s:b}, s:{s:b}}, s:{s:s}}",

@@ -30,6 +30,7 @@
 #include "process.h"
 #include "seccomp.h"
 #include "sysctl.h"
+#include "timens.h"
 #include "spec.h"
 #include "state.h"
 #include "userns.h"
@@ -38,7 +39,7 @@ static const int ns_clone_flags[ENGINE_NS_COUNT] = {
         [ENGINE_NS_PID] = CLONE_NEWPID,       [ENGINE_NS_NETWORK] = CLONE_NEWNET,
         [ENGINE_NS_MOUNT] = CLONE_NEWNS,      [ENGINE_NS_IPC] = CLONE_NEWIPC,
         [ENGINE_NS_UTS] = CLONE_NEWUTS,       [ENGINE_NS_USER] = CLONE_NEWUSER,
-        [ENGINE_NS_CGROUP] = CLONE_NEWCGROUP, [ENGINE_NS_TIME] = 0 /* see engine_run() */,
+        [ENGINE_NS_CGROUP] = CLONE_NEWCGROUP, [ENGINE_NS_TIME] = 0 /* engine/timens.h */,
 };
 
 /* The largest state text sent to the init for its hooks: the annotations are the variable part. */
@@ -163,6 +164,9 @@ static int child_setup(const struct run_child *c, struct rctr_error *err)
         if (spec->namespaces[ENGINE_NS_USER].wanted &&
             (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
                 return rctr_error_sys(err, errno, "become root in the user namespace");
+        r = engine_timens_setup(spec, err);
+        if (r < 0)
+                return r;
         if (spec->hostname && spec->namespaces[ENGINE_NS_UTS].wanted &&
             sethostname(spec->hostname, strlen(spec->hostname)) < 0)
                 return rctr_error_sys(err, errno, "set hostname %s", spec->hostname);
@@ -413,16 +417,17 @@ static void run_hooks_warn(const struct run_child *c, enum engine_hook_kind kind
 
 static int check_spec(const struct engine_spec *spec, struct rctr_error *err)
 {
+        int r;
+
         if (!spec->has_process)
                 return rctr_error_set(err, EINVAL, "config.json: process: missing");
         if (!spec->namespaces[ENGINE_NS_MOUNT].wanted)
                 return rctr_error_set(
                         err, EINVAL,
                         "config.json: linux.namespaces: a mount namespace is required");
-        /* CLONE_NEWTIME shares clone()'s exit-signal byte: it needs clone3 or unshare */
-        if (spec->namespaces[ENGINE_NS_TIME].wanted)
-                return rctr_error_set(err, EOPNOTSUPP,
-                                      "config.json: linux.namespaces: time is not supported yet");
+        r = engine_timens_check(spec, err);
+        if (r < 0)
+                return r;
         return engine_process_check_lsm(&spec->process, err);
 }
 

@@ -193,10 +193,24 @@ status_of() {
         [ "$(jq -r '.linux.seccomp.actions | index("SCMP_ACT_ERRNO") != null' <<<"$output")" = true ]
 }
 
-@test "a time namespace is refused clearly" {
-        jq '.linux.namespaces += [{"type": "time"}]' "$BUNDLE/config.json" >"$BUNDLE/c.json"
-        mv "$BUNDLE/c.json" "$BUNDLE/config.json"
+@test "a time namespace with linux.timeOffsets; exec joins it; bad offsets are clear errors" {
+        oci_edit "$BUNDLE" '.linux.namespaces += [{"type": "time"}] |
+                .linux.timeOffsets = {"boottime": {"secs": 864000, "nanosecs": 0}} |
+                .process.args = ["sh", "-c", "trap \"exit 0\" TERM; cut -d. -f1 /proc/uptime > /tmp/up; while :; do sleep 0.1; done"]'
         oci_create --bundle "$BUNDLE" c1
+        [ "$status" -eq 0 ]
+        oci start c1
+        wait_for_file "$BUNDLE/rootfs/tmp/up"
+        sleep 0.2
+        # ten days ahead of the host's uptime
+        [ "$(cat "$BUNDLE/rootfs/tmp/up")" -ge 864000 ]
+        run oci exec c1 sh -c 'cut -d. -f1 /proc/uptime; grep boottime /proc/self/timens_offsets'
+        assert_success
+        [ "${lines[0]}" -ge 864000 ]
+        assert_line --regexp '^boottime +864000 +0$'
+        oci delete --force c1
+        oci_edit "$BUNDLE" '.linux.timeOffsets = {"monotonic": {"secs": "x"}}'
+        oci_create --bundle "$BUNDLE" c2
         [ "$status" -eq 125 ]
-        assert_output 'rctr-oci: create: config.json: linux.namespaces: time is not supported yet'
+        assert_output --partial 'linux.timeOffsets.monotonic: needs integer secs'
 }
