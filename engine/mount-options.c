@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/mount.h>
 
 #include <jansson.h>
@@ -47,6 +48,27 @@ static const struct {
         {"loud", true, MS_SILENT},
 };
 
+/* runc 1.1's recursive options, applied to the whole tree with mount_setattr (Linux 5.12). */
+static const struct {
+        const char *name;
+        bool clear;
+        uint64_t attr;
+} recursive_names[] = {
+        {"rro", false, MOUNT_ATTR_RDONLY},
+        {"rrw", true, MOUNT_ATTR_RDONLY},
+        {"rnosuid", false, MOUNT_ATTR_NOSUID},
+        {"rsuid", true, MOUNT_ATTR_NOSUID},
+        {"rnodev", false, MOUNT_ATTR_NODEV},
+        {"rdev", true, MOUNT_ATTR_NODEV},
+        {"rnoexec", false, MOUNT_ATTR_NOEXEC},
+        {"rexec", true, MOUNT_ATTR_NOEXEC},
+        {"rnodiratime", false, MOUNT_ATTR_NODIRATIME},
+        {"rdiratime", true, MOUNT_ATTR_NODIRATIME},
+        {"rnoatime", false, MOUNT_ATTR_NOATIME},
+        {"rrelatime", false, MOUNT_ATTR_RELATIME},
+        {"rstrictatime", false, MOUNT_ATTR_STRICTATIME},
+};
+
 static const struct {
         const char *name;
         unsigned long flags;
@@ -66,6 +88,31 @@ static bool parse_flag(const char *o, unsigned long *flags)
                         *flags &= ~mount_flag_names[i].flag;
                 else
                         *flags |= mount_flag_names[i].flag;
+                return true;
+        }
+        return false;
+}
+
+static bool parse_recursive(const char *o, struct engine_mount_flags *f)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(recursive_names); i++) {
+                uint64_t attr = recursive_names[i].attr;
+
+                if (!streq(o, recursive_names[i].name))
+                        continue;
+                /* the access-time modes are one field: setting one clears the others */
+                if (attr == MOUNT_ATTR_NOATIME || attr == MOUNT_ATTR_RELATIME ||
+                    attr == MOUNT_ATTR_STRICTATIME) {
+                        f->attr_clr |= MOUNT_ATTR__ATIME;
+                        f->attr_set = (f->attr_set & ~(uint64_t)MOUNT_ATTR__ATIME) | attr;
+                } else if (recursive_names[i].clear) {
+                        f->attr_clr |= attr;
+                        f->attr_set &= ~attr;
+                } else {
+                        f->attr_set |= attr;
+                        f->attr_clr &= ~attr;
+                }
+                f->recursive_attrs = true;
                 return true;
         }
         return false;
@@ -92,7 +139,7 @@ void engine_mount_flags_parse(char *const *options, struct engine_mount_flags *r
                 if (streq(*o, "bind") || streq(*o, "rbind")) {
                         ret->bind = true;
                         ret->recursive = ret->recursive || streq(*o, "rbind");
-                } else if (!parse_flag(*o, &ret->flags) &&
+                } else if (!parse_flag(*o, &ret->flags) && !parse_recursive(*o, ret) &&
                            !parse_propagation(*o, &ret->propagation)) {
                         (void)buf_appendf(&data, "%s%s", data.len ? "," : "", *o);
                 }
@@ -112,6 +159,8 @@ json_t *engine_mount_option_names(void)
 
         for (size_t i = 0; i < ARRAY_SIZE(mount_flag_names); i++)
                 json_array_append_new(names, json_string(mount_flag_names[i].name));
+        for (size_t i = 0; i < ARRAY_SIZE(recursive_names); i++)
+                json_array_append_new(names, json_string(recursive_names[i].name));
         for (size_t i = 0; i < ARRAY_SIZE(propagation_names); i++)
                 json_array_append_new(names, json_string(propagation_names[i].name));
         return names;

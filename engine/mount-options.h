@@ -2,15 +2,18 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct rctr_error;
 
 struct engine_mount_flags {
-        unsigned long flags;       /* MS_RDONLY, MS_NOSUID, ... for the mount itself */
-        unsigned long propagation; /* MS_PRIVATE | MS_REC, ...: applied after it, or 0 */
-        bool bind;                 /* bind or rbind */
-        bool recursive;            /* rbind */
-        char *data;                /* owned: the filesystem's own options, comma separated */
+        unsigned long flags;         /* MS_RDONLY, MS_NOSUID, ... for the mount itself */
+        unsigned long propagation;   /* MS_PRIVATE | MS_REC, ...: applied after it, or 0 */
+        bool bind;                   /* bind or rbind */
+        bool recursive;              /* rbind */
+        bool recursive_attrs;        /* rro, rnosuid, ...: attr_set/attr_clr on the whole tree */
+        uint64_t attr_set, attr_clr; /* MOUNT_ATTR_* for mount_setattr(AT_RECURSIVE) */
+        char *data;                  /* owned: the filesystem's own options, comma separated */
 };
 
 /*

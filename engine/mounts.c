@@ -93,6 +93,20 @@ int engine_mounts_bind_into(int rootfd, const char *src, const char *dest, bool 
         return 0;
 }
 
+/* rro & co.: MS_RDONLY on a bind applies to its top mount only; these cover every submount. */
+static int set_recursive_attrs(int rootfd, const char *dest, const struct engine_mount_flags *f,
+                               struct rctr_error *err)
+{
+        struct mount_attr attr = {.attr_set = f->attr_set, .attr_clr = f->attr_clr};
+        cleanup_close int fd = fs_open_in_root(rootfd, dest, O_PATH, err);
+
+        if (fd < 0)
+                return fd;
+        if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+                return rctr_error_sys(err, errno, "set recursive mount options of %s", dest);
+        return 0;
+}
+
 static int mount_one(int rootfd, const struct engine_mount *m, struct rctr_error *err)
 {
         CLEANUP(engine_mount_flags_clear) struct engine_mount_flags f;
@@ -127,6 +141,8 @@ static int mount_one(int rootfd, const struct engine_mount *m, struct rctr_error
         }
         if (r >= 0 && f.bind && (f.flags & ~MS_REMOUNT))
                 r = remount_bind(rootfd, m->destination, f.flags & ~MS_REMOUNT, err);
+        if (r >= 0 && f.recursive_attrs)
+                r = set_recursive_attrs(rootfd, m->destination, &f, err);
         if (r >= 0 && f.propagation)
                 r = set_propagation(rootfd, m->destination, f.propagation, err);
         return r;

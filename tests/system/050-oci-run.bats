@@ -132,3 +132,20 @@ run_oci() {
         assert_success
         [ "$(cat "$BATS_TEST_TMPDIR/pid")" -gt 1 ]
 }
+
+@test "rro makes a bind mount read-only with its submounts; ro only its top" {
+        # the host's /dev, with /dev/shm (tmpfs, 1777) mounted under it
+        local name="rctr-rro-$BATS_TEST_NUMBER-$$"
+        oci_edit "$BUNDLE" '.mounts += [{"destination": "/hostdev", "type": "bind", "source": "/dev", "options": ["rbind", "rro"]}]'
+        set_args sh -c "touch /hostdev/shm/$name && echo wrote; [ -e /hostdev/null ] && echo has-null"
+        run_oci
+        assert_output --partial 'Read-only file system'
+        refute_line wrote
+        assert_line has-null
+        [ ! -e "/dev/shm/$name" ]
+        # plain ro leaves the submount writable: that is what rro is for
+        oci_edit "$BUNDLE" '.mounts[-1].options = ["rbind", "ro"]'
+        run_oci
+        assert_line wrote
+        rm -f "/dev/shm/$name"
+}

@@ -36,6 +36,20 @@ static void test_options(void)
         engine_mount_flags_clear(&f);
 }
 
+static void test_recursive(void)
+{
+        char *rro[] = {"rbind", "rro", "rnosuid", "rsuid", "rnoatime", "rrelatime", NULL};
+        struct engine_mount_flags f;
+
+        engine_mount_flags_parse(rro, &f);
+        ok(f.recursive_attrs && f.flags == 0, "recursive options are not mount(2) flags");
+        ok(f.attr_set == (MOUNT_ATTR_RDONLY | MOUNT_ATTR_RELATIME), "rro, the last atime mode");
+        ok(f.attr_clr == (MOUNT_ATTR_NOSUID | MOUNT_ATTR__ATIME),
+           "rsuid undoes rnosuid; atime reset");
+        ok(f.data == NULL, "nothing goes to the data");
+        engine_mount_flags_clear(&f);
+}
+
 static void test_translate(void)
 {
         const char *rootless =
@@ -70,6 +84,7 @@ static void test_translate(void)
 int main(void)
 {
         test_options();
+        test_recursive();
         test_translate();
         return tap_done();
 }
