@@ -16,6 +16,7 @@
 #include "lib/macros.h"
 #include "lib/xalloc.h"
 #include "options.h"
+#include "startup.h"
 #include "rootless/rootless.h"
 #include "rootless/runtime-dir.h"
 
@@ -63,59 +64,6 @@ void cmd_main_usage(void)
         printf("\nRun 'rctr COMMAND --help' or 'man rctr-COMMAND' for more about a command.\n");
 }
 
-/* An exec'd process gets fds 0-2 as it expects them: never hand out 0-2 as our own fds. */
-static void ensure_std_fds(void)
-{
-        for (int fd = 0; fd < 3; fd++) {
-                if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
-                        continue;
-                /* no O_CLOEXEC: this is fd 0, 1 or 2, which must survive exec */
-                if (open("/dev/null", O_RDWR) != fd)
-                        abort();
-        }
-}
-
-/* Defaults for the store and the state directory (DESIGN.md, "Persistent layout"). */
-static int global_defaults(struct cmd_global *g, struct rctr_error *err)
-{
-        const char *data = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
-        int r;
-
-        g->rootless = rootless_is_rootless();
-        r = rootless_runtime_dir(g->rootless, &g->runtime_dir, err);
-        if (r < 0)
-                return r;
-        if (!g->runroot)
-                g->runroot = xasprintf("%s/rctr", g->runtime_dir);
-        if (g->root)
-                return 0;
-        if (!g->rootless)
-                g->root = xstrdup("/var/lib/rctr");
-        else if (data && data[0] == '/')
-                g->root = xasprintf("%s/rctr/storage", data);
-        else if (home && home[0] == '/')
-                g->root = xasprintf("%s/.local/share/rctr/storage", home);
-        else
-                return rctr_error_set(
-                        err, EINVAL,
-                        "no store location: set HOME or XDG_DATA_HOME, or pass --root");
-        return 0;
-}
-
-int cmd_enter_userns(struct cmd_global *g, struct rctr_error *err)
-{
-        int r = rootless_enter(g->runtime_dir, err);
-
-        return r < 0 ? rctr_error_prefix(err, "enter rootless user namespace") : r;
-}
-
-static void global_clear(struct cmd_global *g)
-{
-        free(g->root);
-        free(g->runroot);
-        free(g->runtime_dir);
-}
-
 static int main_dispatch(struct cmd_global *g, int argc, char **argv, const char **ret_cmd,
                          struct rctr_error *err)
 {
@@ -151,50 +99,25 @@ static int main_dispatch(struct cmd_global *g, int argc, char **argv, const char
                 return rctr_error_set(err, EINVAL, "unknown command \"%s\" (see rctr --help)",
                                       argv[p.optind]);
         *ret_cmd = cmd->name;
-        c = global_defaults(g, err);
+        c = cmd_global_defaults(g, err);
         if (c < 0)
                 return c;
         return cmd->fn(g, argc - p.optind, argv + p.optind, err);
 }
 
-static const char *program_name(const char *argv0)
-{
-        const char *slash = argv0 ? strrchr(argv0, '/') : NULL;
-
-        return slash ? slash + 1 : argv0 ? argv0 : "rctr";
-}
-
-/* 125 for our own failures; 126/127 when the command to run could not be executed. */
-static int exit_code_for(const struct rctr_error *err)
-{
-        return err->exit_status ? err->exit_status : 125;
-}
-
 int main(int argc, char **argv)
 {
-        CLEANUP(global_clear) struct cmd_global g = {0};
+        CLEANUP(cmd_global_clear) struct cmd_global g = {0};
         cleanup_error struct rctr_error err = {0};
         const char *cmd = NULL;
         int r;
 
-        ensure_std_fds();
-        json_set_alloc_funcs(xmalloc, free);
-        if (streq(program_name(argv[0]), "rctr-oci")) {
-                /* installed as a link: runc's command line, `rctr-oci VERB` */
-                cmd = "rctr-oci";
-                r = global_defaults(&g, &err);
-                if (r >= 0)
-                        r = cmd_oci(&g, argc, argv, &err);
-        } else {
-                r = main_dispatch(&g, argc, argv, &cmd, &err);
-        }
+        cmd_startup();
+        r = main_dispatch(&g, argc, argv, &cmd, &err);
         fflush(stdout);
         if (r >= 0)
                 return r;
-        if (cmd && streq(cmd, "rctr-oci"))
-                fprintf(stderr, "rctr-oci: %s\n", err.msg ? err.msg : strerror(-r));
-        else
-                fprintf(stderr, "rctr: %s%s%s\n", cmd ? cmd : "", cmd ? ": " : "",
-                        err.msg ? err.msg : strerror(-r));
-        return exit_code_for(&err);
+        fprintf(stderr, "rctr: %s%s%s\n", cmd ? cmd : "", cmd ? ": " : "",
+                err.msg ? err.msg : strerror(-r));
+        return cmd_exit_code(&err);
 }

@@ -9,12 +9,14 @@
 #include <unistd.h>
 
 #ifdef HAVE_LIBSUBID
+#include <dlfcn.h>
 #include <shadow/subid.h>
 #endif
 
 #include "lib/buf.h"
 #include "lib/error.h"
 #include "lib/fs.h"
+#include "lib/log.h"
 #include "lib/macros.h"
 #include "lib/parse.h"
 #include "lib/xalloc.h"
@@ -77,7 +79,6 @@ void rootless_subid_parse(const char *buf, size_t len, const char *user, uint32_
         }
 }
 
-#ifndef HAVE_LIBSUBID
 static int subid_get_from_file(enum rootless_id_kind kind, const char *user, uint32_t id,
                                struct rootless_ranges *ret, struct rctr_error *err)
 {
@@ -96,11 +97,32 @@ static int subid_get_from_file(enum rootless_id_kind kind, const char *user, uin
         rootless_subid_parse(text.data, text.len, user, id, ret);
         return 0;
 }
-#endif
 
 #ifdef HAVE_LIBSUBID
-static int subid_get_from_libsubid(enum rootless_id_kind kind, const char *user, uint32_t id,
-                                   struct rootless_ranges *ret, struct rctr_error *err)
+typedef int (*subid_get_fn)(const char *owner, struct subid_range **ranges);
+
+/*
+ * libsubid is loaded only when ranges are needed (creating the pause process): linked, it and
+ * its eleven dependencies cost every run of rctr-oci a few milliseconds to load and relocate.
+ * NULL when it is not installed: /etc/subuid and /etc/subgid are then read directly.
+ */
+static subid_get_fn subid_lookup(enum rootless_id_kind kind)
+{
+        static void *lib;
+
+        if (!lib)
+                lib = dlopen(SUBID_SONAME, RTLD_NOW | RTLD_LOCAL);
+        if (!lib) {
+                log_debug("libsubid not loaded (%s): reading %s", dlerror(),
+                          rootless_subid_file(kind));
+                return NULL;
+        }
+        return (subid_get_fn)dlsym(lib, kind == ROOTLESS_ID_UID ? "subid_get_uid_ranges"
+                                                                : "subid_get_gid_ranges");
+}
+
+static int subid_get_from_libsubid(subid_get_fn get, enum rootless_id_kind kind, const char *user,
+                                   uint32_t id, struct rootless_ranges *ret, struct rctr_error *err)
 {
         cleanup_free char *idtext = xasprintf("%u", id);
         const char *owners[] = {user, idtext};
@@ -113,8 +135,7 @@ static int subid_get_from_libsubid(enum rootless_id_kind kind, const char *user,
 
                 if (!owners[i])
                         continue;
-                n = kind == ROOTLESS_ID_UID ? subid_get_uid_ranges(owners[i], &ranges)
-                                            : subid_get_gid_ranges(owners[i], &ranges);
+                n = get(owners[i], &ranges);
                 if (n < 0) {
                         free(ranges);
                         return rctr_error_set(err, EIO, "read subordinate ids of %s from %s",
@@ -132,10 +153,12 @@ int rootless_subid_get(enum rootless_id_kind kind, const char *user, uint32_t id
                        struct rootless_ranges *ret, struct rctr_error *err)
 {
 #ifdef HAVE_LIBSUBID
-        return subid_get_from_libsubid(kind, user, id, ret, err);
-#else
-        return subid_get_from_file(kind, user, id, ret, err);
+        subid_get_fn get = subid_lookup(kind);
+
+        if (get)
+                return subid_get_from_libsubid(get, kind, user, id, ret, err);
 #endif
+        return subid_get_from_file(kind, user, id, ret, err);
 }
 
 uint32_t rootless_ranges_total(const struct rootless_ranges *r)
