@@ -16,7 +16,7 @@
 #include "lib/macros.h"
 #include "lib/xalloc.h"
 #include "options.h"
-#include "startup.h"
+#include "common.h"
 #include "rootless/rootless.h"
 #include "rootless/runtime-dir.h"
 

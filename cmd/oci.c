@@ -176,7 +176,7 @@ static int oci_create_or_run(struct oci_global *og, bool create, int argc, char 
         static const struct cmd_opt opts[] = {
                 {"bundle", 'b', "DIR", "the bundle: config.json and the root (default: .)"},
                 {"console-socket", OCI_OPT_CONSOLE_SOCKET, "PATH",
-                 "send the terminal's master fd to this unix socket (SCM_RIGHTS)"},
+                 "send the terminal's master fd to this unix socket, by SCM_RIGHTS"},
                 {"detach", 'd', NULL, "run: return once the command runs"},
                 {"keep", OCI_OPT_KEEP, NULL, "run: keep the container's state after it exits"},
                 {"no-new-keyring", OCI_OPT_NO_NEW_KEYRING, NULL,

@@ -27,7 +27,7 @@ int engine_console_connect(const char *path, struct rctr_error *err)
 
         if (strlen(path) >= sizeof(addr.sun_path))
                 return rctr_error_set(err, ENAMETOOLONG, "console socket %s: path too long", path);
-        strcpy(addr.sun_path, path);
+        memcpy(addr.sun_path, path, strlen(path) + 1);
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return rctr_error_sys(err, errno, "create socket");

@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd.h"
+#include "cmd/cmd.h"
 #include "lib/error.h"
 #include "lib/macros.h"
-#include "startup.h"
+#include "cmd/common.h"
 
 int main(int argc, char **argv)
 {

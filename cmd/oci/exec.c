@@ -1,7 +1,6 @@
 /*
  * rctr oci exec: another process in a running container, with runc's options. The process is the
  * container's own config.json process with the flags applied (runc's rules), or --process FILE.
- * Documented in man/rctr-oci.1.md with the other verbs (lint: no page of its own is owed).
  */
 #include <config.h>
 
@@ -13,7 +12,7 @@
 
 #include <jansson.h>
 
-#include "cmd.h"
+#include "cmd/cmd.h"
 #include "engine/exec.h"
 #include "engine/seccomp.h"
 #include "engine/spec-process.h"
@@ -26,8 +25,8 @@
 #include "lib/macros.h"
 #include "lib/parse.h"
 #include "lib/xalloc.h"
-#include "oci.h"
-#include "options.h"
+#include "cmd/oci.h"
+#include "cmd/options.h"
 
 enum {
         OPT_CONSOLE_SOCKET = CMD_OPT_FIRST_FREE + 40,
@@ -47,7 +46,7 @@ static const struct cmd_opt exec_opts[] = {
         {"cap", 'c', "CAP", "add a capability, e.g. CAP_NET_ADMIN (repeatable)"},
         {"cgroup", OPT_CGROUP, "PATH", "accepted for runc compatibility; the container's cgroup"},
         {"console-socket", OPT_CONSOLE_SOCKET, "PATH",
-         "send the terminal's master fd to this unix socket (with -t)"},
+         "send the terminal's master fd to this unix socket; with -t"},
         {"cwd", OPT_CWD, "DIR", "the working directory in the container"},
         {"detach", 'd', NULL, "return once the process runs"},
         {"env", 'e', "KEY=VALUE", "set an environment variable (repeatable)"},

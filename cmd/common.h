@@ -1,4 +1,4 @@
-/* Shared by rctr's and rctr-oci's main(): the start-up and the end of every command. */
+/* What every command shares, in rctr and rctr-oci: start-up, global defaults, exit codes. */
 #pragma once
 
 struct cmd_global;

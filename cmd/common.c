@@ -1,6 +1,6 @@
-/* What rctr and rctr-oci do before and after a command: fds, global defaults, exit codes. */
+/* What every command shares, in rctr and rctr-oci: start-up, global defaults, exit codes. */
 #include <config.h>
-#include "startup.h"
+#include "common.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,4 @@
-/* rctr oci start|state|kill|delete|list: containers through their state, never a daemon.
- * Documented in man/rctr-oci.1.md with the other verbs (lint: no page of its own is owed). */
+/* rctr oci start, state, kill, delete, list, ps, pause, resume: containers through their state. */
 #include <config.h>
 
 #include <dirent.h>
@@ -15,7 +14,7 @@
 
 #include <jansson.h>
 
-#include "cmd.h"
+#include "cmd/cmd.h"
 #include "engine/freezer.h"
 #include "engine/hook-points.h"
 #include "engine/procs.h"
@@ -27,8 +26,8 @@
 #include "lib/macros.h"
 #include "lib/parse.h"
 #include "lib/xalloc.h"
-#include "oci.h"
-#include "options.h"
+#include "cmd/oci.h"
+#include "cmd/options.h"
 
 enum {
         OPT_ALL = CMD_OPT_FIRST_FREE + 20,
