@@ -14,7 +14,7 @@ as_root() {
 
 packages=(autoconf automake make gcc libc6-dev pkgconf libcurl4-openssl-dev libarchive-dev
         libjansson-dev libslirp-dev libglib2.0-dev libsubid-dev libseccomp-dev libcap-dev
-        go-md2man uidmap fuse-overlayfs)
+        libssl-dev zlib1g-dev libzstd-dev go-md2man uidmap fuse-overlayfs)
 echo "==> installing Debian packages: ${packages[*]}"
 as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
 as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \

@@ -49,10 +49,8 @@ int cmd_global_defaults(struct cmd_global *g, struct rctr_error *err)
                 g->root = xasprintf("%s/rctr/storage", data);
         else if (home && home[0] == '/')
                 g->root = xasprintf("%s/.local/share/rctr/storage", home);
-        else
-                return rctr_error_set(
-                        err, EINVAL,
-                        "no store location: set HOME or XDG_DATA_HOME, or pass --root");
+        /* else none: commands that need the store say so (cmd_global_store()); the runtime,
+         * started by conmon without HOME, never does */
         return 0;
 }
 
@@ -80,4 +78,13 @@ void cmd_startup(void)
 {
         cmd_startup_std_fds();
         json_set_alloc_funcs(xmalloc, free);
+}
+
+const char *cmd_global_store(const struct cmd_global *g, struct rctr_error *err)
+{
+        if (!g->root)
+                (void)rctr_error_set(
+                        err, EINVAL,
+                        "no store location: set HOME or XDG_DATA_HOME, or pass --root");
+        return g->root;
 }

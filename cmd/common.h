@@ -15,5 +15,8 @@ int cmd_global_defaults(struct cmd_global *g, struct rctr_error *err);
 
 void cmd_global_clear(struct cmd_global *g);
 
+/* The store's path (--root or the default), or NULL with err set when there is none. */
+const char *cmd_global_store(const struct cmd_global *g, struct rctr_error *err);
+
 /* 125 for our own failures; 126/127 when the command to run could not be executed. */
 int cmd_exit_code(const struct rctr_error *err);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "common.h"
 #include "engine/cgroup-probe.h"
 #include "lib/buf.h"
 #include "lib/error.h"
@@ -101,6 +102,8 @@ int cmd_info(struct cmd_global *g, int argc, char **argv, struct rctr_error *err
         r = cmd_parse_format_only(&p, &format, err);
         if (r != 0)
                 return r < 0 ? r : 0;
+        if (!cmd_global_store(g, err))
+                return -EINVAL;
 
         /*
          * A broken user namespace setup is exactly what info must still show: report it in the

@@ -83,6 +83,7 @@ static const struct oci_verb oci_verbs[] = {
         {"spec", oci_spec, "write a new config.json for a bundle"},
         {"start", oci_start, "run the command of a created container"},
         {"state", oci_state, "print a container's state (runtime-spec JSON)"},
+        {"update", oci_update, "change a container's cgroup limits (refused: none applied)"},
         {NULL, NULL, NULL},
 };
 
@@ -253,10 +254,15 @@ static int oci_create_or_run(struct oci_global *og, bool create, int argc, char 
         r = engine_spec_load(bundlefd, &spec, err);
         if (r < 0)
                 return r;
-        /* rootless: run as root of the user's rctr namespace, where the subuids are mapped */
+        /*
+         * rootless: run as root of the user's rctr namespace, where the subuids are mapped; the
+         * hostIDs of the mappings are then the user's host ids. A caller already in a user
+         * namespace of its own (podman) means ids of that one, as runc reads them.
+         */
         r = cmd_enter_userns(og->g, err);
         if (r < 0)
                 return r;
+        ro.host_ids = r > 0;
         rootfd = oci_state_root_open(og, err);
         if (rootfd < 0)
                 return rootfd;

@@ -28,6 +28,7 @@ int oci_parse_preserve_fds(const char *value, unsigned *ret, struct rctr_error *
 int oci_exec(struct oci_global *og, int argc, char **argv, struct rctr_error *err);
 int oci_pause(struct oci_global *og, int argc, char **argv, struct rctr_error *err);
 int oci_resume(struct oci_global *og, int argc, char **argv, struct rctr_error *err);
+int oci_update(struct oci_global *og, int argc, char **argv, struct rctr_error *err);
 int oci_start(struct oci_global *og, int argc, char **argv, struct rctr_error *err);
 int oci_state(struct oci_global *og, int argc, char **argv, struct rctr_error *err);
 int oci_kill(struct oci_global *og, int argc, char **argv, struct rctr_error *err);

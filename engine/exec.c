@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "console.h"
@@ -81,12 +82,13 @@ struct exec_child {
 static int exec_child_setup(const struct exec_child *c, struct rctr_error *err)
 {
         const struct engine_process *p = c->proc;
+        cleanup_free char *path = NULL;
         int r;
 
         /*
          * One setns(pidfd) joins all at once, the user namespace first, so its rights cover the
-         * rest. The pid namespace was joined by the runtime: it applies to children only; the
-         * time namespace applies to us from our execve on.
+         * rest. The pid namespace was joined by the helper that cloned us; the time namespace
+         * applies to us from our execve on.
          */
         if (c->ns_flags && setns(c->pidfd, c->ns_flags & ~CLONE_NEWPID) < 0)
                 return rctr_error_sys(err, errno, "join the container's namespaces");
@@ -99,36 +101,75 @@ static int exec_child_setup(const struct exec_child *c, struct rctr_error *err)
         }
         r = engine_process_prepare(p, c->seccomp, err);
         if (r >= 0)
+                r = engine_process_find(p, &path, err);
+        if (r >= 0)
                 r = engine_launch_pass_fds(c->preserve_fds, err);
         if (r < 0)
                 return r;
-        return engine_process_execve(p, c->seccomp, err);
+        return engine_process_execve(p, path, c->seccomp, err);
+}
+
+/*
+ * The process must start in the container's pid namespace, which setns gives only to the
+ * children of the caller, and rootless we could never return to ours (that needs CAP_SYS_ADMIN in
+ * the initial user namespace). So a short-lived helper joins it and clones the process as our
+ * own child (CLONE_PARENT), tells us its pid and exits.
+ */
+static void __attribute__((noreturn)) exec_helper(struct exec_child *c, int pid_pipe)
+{
+        struct rctr_error err = {0};
+        pid_t pid;
+
+        if ((c->ns_flags & CLONE_NEWPID) && setns(c->pidfd, CLONE_NEWPID) < 0) {
+                (void)rctr_error_sys(&err, errno, "join the container's pid namespace");
+                engine_launch_fail(c->sync_fd, &err);
+        }
+        pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
+        if (pid < 0) {
+                (void)rctr_error_sys(&err, errno, "create process");
+                engine_launch_fail(c->sync_fd, &err);
+        }
+        if (pid == 0) {
+                close_nointr(pid_pipe);
+                (void)exec_child_setup(c, &err);
+                engine_launch_fail(c->sync_fd, &err);
+        }
+        (void)fs_write_all(pid_pipe, &pid, sizeof(pid));
+        _exit(0);
 }
 
 static int exec_start(struct exec_child *c, pid_t *ret_pid, struct rctr_error *err)
 {
-        cleanup_close int ours = -1;
-        int sv[2], r;
-        pid_t pid;
+        cleanup_close int ours = -1, pid_read = -1;
+        int sv[2], pp[2], r;
+        pid_t helper, pid = 0;
 
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return rctr_error_sys(err, errno, "create socket pair");
         ours = sv[0];
         c->sync_fd = sv[1];
-        pid = fork();
-        if (pid < 0) {
-                r = rctr_error_sys(err, errno, "create process");
+        if (pipe2(pp, O_CLOEXEC) < 0) {
+                r = rctr_error_sys(err, errno, "create pipe");
                 close_nointr(sv[1]);
                 return r;
         }
-        if (pid == 0) {
-                struct rctr_error cerr = {0};
-
+        pid_read = pp[0];
+        helper = fork();
+        if (helper == 0) {
                 close_nointr(TAKE_FD(ours));
-                (void)exec_child_setup(c, &cerr);
-                engine_launch_fail(c->sync_fd, &cerr);
+                close_nointr(TAKE_FD(pid_read));
+                exec_helper(c, pp[1]);
         }
         close_nointr(sv[1]);
+        close_nointr(pp[1]);
+        if (helper < 0)
+                return rctr_error_sys(err, errno, "create process");
+        /* nothing to read: the helper failed, and said why on the sync socket */
+        if (RETRY_EINTR(read(pid_read, &pid, sizeof(pid))) != (ssize_t)sizeof(pid)) {
+                r = engine_launch_await(ours, helper, err);
+                return r < 0 ? r : rctr_error_set(err, EIO, "the exec helper failed");
+        }
+        (void)RETRY_EINTR(waitpid(helper, NULL, 0));
         r = engine_launch_await(ours, pid, err);
         if (r < 0)
                 return r;
@@ -158,9 +199,6 @@ int engine_exec(const struct engine_exec_opts *opts, const struct engine_process
                                 opts->detach ? "exec --detach" : NULL, &console_fd, &relay_fd, err);
         if (r < 0)
                 return r;
-        /* our children start in the container's pid namespace; we stay where we are */
-        if ((c.ns_flags & CLONE_NEWPID) && setns(pidfd, CLONE_NEWPID) < 0)
-                return rctr_error_sys(err, errno, "join the pid namespace of %s", opts->id);
         c.pidfd = pidfd;
         c.console_fd = console_fd;
         r = exec_start(&c, &pid, err);

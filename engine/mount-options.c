@@ -139,6 +139,8 @@ void engine_mount_flags_parse(char *const *options, struct engine_mount_flags *r
                 if (streq(*o, "bind") || streq(*o, "rbind")) {
                         ret->bind = true;
                         ret->recursive = ret->recursive || streq(*o, "rbind");
+                } else if (streq(*o, "tmpcopyup")) {
+                        ret->tmpcopyup = true;
                 } else if (!parse_flag(*o, &ret->flags) && !parse_recursive(*o, ret) &&
                            !parse_propagation(*o, &ret->propagation)) {
                         (void)buf_appendf(&data, "%s%s", data.len ? "," : "", *o);
@@ -155,7 +157,7 @@ void engine_mount_flags_clear(struct engine_mount_flags *f)
 
 json_t *engine_mount_option_names(void)
 {
-        json_t *names = json_pack("[s,s]", "bind", "rbind");
+        json_t *names = json_pack("[s,s,s]", "bind", "rbind", "tmpcopyup");
 
         for (size_t i = 0; i < ARRAY_SIZE(mount_flag_names); i++)
                 json_array_append_new(names, json_string(mount_flag_names[i].name));

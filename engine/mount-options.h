@@ -11,6 +11,7 @@ struct engine_mount_flags {
         unsigned long propagation;   /* MS_PRIVATE | MS_REC, ...: applied after it, or 0 */
         bool bind;                   /* bind or rbind */
         bool recursive;              /* rbind */
+        bool tmpcopyup;              /* podman's: fill a new tmpfs with what it covers */
         bool recursive_attrs;        /* rro, rnosuid, ...: attr_set/attr_clr on the whole tree */
         uint64_t attr_set, attr_clr; /* MOUNT_ATTR_* for mount_setattr(AT_RECURSIVE) */
         char *data;                  /* owned: the filesystem's own options, comma separated */

@@ -14,6 +14,7 @@
 #include "devices.h"
 #include "lib/error.h"
 #include "lib/fs.h"
+#include "lib/fs-copy.h"
 #include "lib/macros.h"
 #include "lib/xalloc.h"
 #include "mount-options.h"
@@ -107,11 +108,30 @@ static int set_recursive_attrs(int rootfd, const char *dest, const struct engine
         return 0;
 }
 
+/* tmpcopyup: the new mount (at dest) starts with a copy of the directory it covers (under). */
+static int copy_up(int rootfd, int under, const char *dest, struct rctr_error *err)
+{
+        cleanup_close int top = -1, dir = -1;
+        cleanup_free char *path = NULL;
+
+        if (under < 0)
+                return rctr_error_sys(err, errno, "open %s to copy it up", dest);
+        top = fs_open_in_root(rootfd, dest, O_PATH | O_DIRECTORY, err);
+        if (top < 0)
+                return top;
+        path = xasprintf("/proc/self/fd/%d", top);
+        dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir < 0)
+                return rctr_error_sys(err, errno, "open the new mount on %s", dest);
+        return fs_copy_tree_at(under, dir, err) < 0 ? rctr_error_prefix(err, "copy up %s", dest)
+                                                    : 0;
+}
+
 static int mount_one(int rootfd, const struct engine_mount *m, struct rctr_error *err)
 {
         CLEANUP(engine_mount_flags_clear) struct engine_mount_flags f;
         const char *type = m->type;
-        cleanup_close int fd = -1;
+        cleanup_close int fd = -1, under = -1;
         cleanup_free char *target = NULL;
         int r;
 
@@ -122,6 +142,12 @@ static int mount_one(int rootfd, const struct engine_mount *m, struct rctr_error
          */
         if (type && streq(type, "cgroup")) {
                 f.bind = f.recursive = true;
+                /* every controller below it, as runc mounts each one: ro, nosuid, nodev, noexec */
+                f.recursive_attrs = true;
+                f.attr_set |= ((f.flags & MS_RDONLY) ? MOUNT_ATTR_RDONLY : 0) |
+                              ((f.flags & MS_NOSUID) ? MOUNT_ATTR_NOSUID : 0) |
+                              ((f.flags & MS_NODEV) ? MOUNT_ATTR_NODEV : 0) |
+                              ((f.flags & MS_NOEXEC) ? MOUNT_ATTR_NOEXEC : 0);
                 r = engine_mounts_bind_into(rootfd, "/sys/fs/cgroup", m->destination, true, err);
         } else if (f.bind || (type && streq(type, "bind"))) {
                 if (!m->source)
@@ -134,10 +160,15 @@ static int mount_one(int rootfd, const struct engine_mount *m, struct rctr_error
                 if (fd < 0)
                         return fd;
                 target = xasprintf("/proc/self/fd/%d", fd);
+                /* what the mount will cover, still reachable through this fd afterwards */
+                if (f.tmpcopyup)
+                        under = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 r = mount(m->source ? m->source : type, target, type, f.flags, f.data);
                 if (r < 0)
                         r = rctr_error_sys(err, errno, "mount %s on %s", type ? type : "?",
                                            m->destination);
+                else if (f.tmpcopyup)
+                        r = copy_up(rootfd, under, m->destination, err);
         }
         if (r >= 0 && f.bind && (f.flags & ~MS_REMOUNT))
                 r = remount_bind(rootfd, m->destination, f.flags & ~MS_REMOUNT, err);

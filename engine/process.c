@@ -22,8 +22,6 @@
 #include "seccomp.h"
 #include "spec.h"
 
-extern char **environ;
-
 static void cap_freep(cap_t *c)
 {
         if (*c)
@@ -228,8 +226,68 @@ int engine_process_prepare(const struct engine_process *p, const struct engine_s
         return 0;
 }
 
-int engine_process_execve(const struct engine_process *p, const struct engine_seccomp *seccomp,
-                          struct rctr_error *err)
+/* Whether path is a file we could execute (as the user we now are). */
+static int check_executable(const char *path)
+{
+        struct stat st;
+
+        if (stat(path, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EACCES;
+        return access(path, X_OK) < 0 ? -errno : 0;
+}
+
+/* PATH of the container's environment, or the default of runc and execvp. */
+static const char *process_path(const struct engine_process *p)
+{
+        for (char **e = p->env; e && *e; e++)
+                if (strncmp(*e, "PATH=", 5) == 0)
+                        return *e + 5;
+        return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+}
+
+int engine_process_find(const struct engine_process *p, char **ret_path, struct rctr_error *err)
+{
+        const char *cmd = p->args[0], *path = process_path(p);
+        int r = -ENOENT, first = 0;
+
+        if (strchr(cmd, '/')) {
+                r = check_executable(cmd);
+                if (r == 0) {
+                        *ret_path = xstrdup(cmd);
+                        return 0;
+                }
+                /* the wording of runc, which podman reads to choose 126 or 127 */
+                err->exit_status = (r == -ENOENT || r == -ENOTDIR) ? 127 : 126;
+                return r == -ENOENT
+                               ? rctr_error_set(err, ENOENT,
+                                                "exec: \"%s\": stat %s: no such file or "
+                                                "directory",
+                                                cmd, cmd)
+                               : rctr_error_set(err, -r, "exec: \"%s\": %s", cmd,
+                                                r == -EACCES ? "permission denied" : strerror(-r));
+        }
+        for (const char *dir = path; dir; dir = strchr(dir, ':') ? strchr(dir, ':') + 1 : NULL) {
+                size_t len = strcspn(dir, ":");
+                cleanup_free char *cand = xasprintf("%.*s/%s", (int)len, len ? dir : ".", cmd);
+
+                r = check_executable(cand);
+                if (r == 0) {
+                        *ret_path = TAKE_PTR(cand);
+                        return 0;
+                }
+                if (r == -EACCES && !first)
+                        first = r;
+        }
+        err->exit_status = first ? 126 : 127;
+        return first ? rctr_error_set(err, EACCES, "exec: \"%s\": permission denied", cmd)
+                     : rctr_error_set(err, ENOENT,
+                                      "exec: \"%s\": executable file not found in $PATH", cmd);
+}
+
+int engine_process_execve(const struct engine_process *p, const char *path,
+                          const struct engine_seccomp *seccomp, struct rctr_error *err)
 {
         /* with no_new_privs set, the filter comes last: it then needs to allow only execve */
         if (p->no_new_privileges) {
@@ -238,9 +296,7 @@ int engine_process_execve(const struct engine_process *p, const struct engine_se
                 if (r < 0)
                         return r;
         }
-        /* execvp looks args[0] up in the container's PATH, which is in its environment. */
-        environ = p->env;
-        execvp(p->args[0], p->args);
+        execve(path, p->args, p->env);
         err->exit_status = (errno == ENOENT || errno == ENOTDIR) ? 127 : 126;
-        return rctr_error_sys(err, errno, "execute %s", p->args[0]);
+        return rctr_error_sys(err, errno, "exec: \"%s\"", p->args[0]);
 }

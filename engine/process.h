@@ -20,9 +20,15 @@ int engine_process_prepare(const struct engine_process *p, const struct engine_s
                            struct rctr_error *err);
 
 /*
- * Execute args with env (looked up in the container's PATH), loading the seccomp filter first
- * when no_new_privs is set. Returns only on failure: -errno with err set and err->exit_status
- * 127 (not found) or 126 (cannot execute).
+ * In the container, as its user: the program args[0] names, looked up in the PATH of the
+ * process's environment. *ret_path owned. Before start, so that create fails (with runc's
+ * wording, err->exit_status 127 or 126) rather than a process nobody watches.
  */
-int engine_process_execve(const struct engine_process *p, const struct engine_seccomp *seccomp,
-                          struct rctr_error *err);
+int engine_process_find(const struct engine_process *p, char **ret_path, struct rctr_error *err);
+
+/*
+ * Execute path with args and env, loading the seccomp filter first when no_new_privs is set.
+ * Returns only on failure: -errno with err set and err->exit_status 127 or 126.
+ */
+int engine_process_execve(const struct engine_process *p, const char *path,
+                          const struct engine_seccomp *seccomp, struct rctr_error *err);

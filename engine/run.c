@@ -150,6 +150,8 @@ static int child_start_hooks(const struct run_child *c, const char *states, stru
 static int child_setup(const struct run_child *c, struct rctr_error *err)
 {
         char states[RUN_STATE_TEXT_MAX] = "";
+        cleanup_free char *path = NULL;
+        bool started;
         const struct engine_spec *spec = c->spec;
         char go = 0;
         int r;
@@ -192,14 +194,21 @@ static int child_setup(const struct run_child *c, struct rctr_error *err)
         if (r >= 0)
                 r = engine_process_prepare(&spec->process, c->seccomp, err);
         if (r >= 0)
+                r = engine_process_find(&spec->process, &path, err);
+        if (r >= 0)
                 r = engine_launch_pass_fds(c->opts->preserve_fds, err);
         if (r >= 0)
                 r = child_wait_for_start(c->fifo_fd, c->sync_fd, err);
-        if (r >= 0 && c->hook_point)
-                r = child_start_hooks(c, states, err);
         if (r < 0)
                 return r;
-        return engine_process_execve(&spec->process, c->seccomp, err);
+        started = c->fifo_fd >= 0;
+        r = c->hook_point ? child_start_hooks(c, states, err) : 0;
+        if (r >= 0)
+                r = engine_process_execve(&spec->process, path, c->seccomp, err);
+        /* after start nobody reads the sync socket: the container's stderr is all there is */
+        if (started)
+                dprintf(STDERR_FILENO, "rctr-oci: %s\n", err->msg ? err->msg : "exec failed");
+        return r;
 }
 
 static void __attribute__((noreturn)) child_main(const struct run_child *c)
@@ -212,26 +221,54 @@ static void __attribute__((noreturn)) child_main(const struct run_child *c)
 
 /* ---- in the runtime ---- */
 
-static int write_maps(pid_t pid, const struct engine_spec *spec, struct rctr_error *err)
+/* The mappings as given: hostIDs are ids of our own user namespace, as runc reads them. */
+static char *maps_text(const struct engine_idmap *m, size_t n)
 {
-        cleanup_free char *self_uid = NULL, *self_gid = NULL, *uidmap = NULL, *gidmap = NULL;
+        cleanup_buf struct buf text;
+
+        buf_init(&text, 0);
+        for (size_t i = 0; i < n; i++)
+                (void)buf_appendf(&text, "%u %u %u\n", m[i].container_id, m[i].host_id, m[i].size);
+        return buf_detach(&text);
+}
+
+/* The uid_map and gid_map texts of the container, translated into our namespace if host_ids. */
+static int maps_for(const struct engine_spec *spec, bool host_ids, char **ret_uid, char **ret_gid,
+                    struct rctr_error *err)
+{
+        cleanup_free char *self_uid = NULL, *self_gid = NULL;
+        int r;
+
+        if (!host_ids) {
+                *ret_uid = maps_text(spec->uid_mappings, spec->n_uid_mappings);
+                *ret_gid = maps_text(spec->gid_mappings, spec->n_gid_mappings);
+                return 0;
+        }
+        r = read_self_map("uid_map", &self_uid, err);
+        if (r >= 0)
+                r = read_self_map("gid_map", &self_gid, err);
+        if (r >= 0)
+                r = engine_userns_translate(self_uid, spec->uid_mappings, spec->n_uid_mappings,
+                                            "uidMappings", ret_uid, err);
+        if (r >= 0)
+                r = engine_userns_translate(self_gid, spec->gid_mappings, spec->n_gid_mappings,
+                                            "gidMappings", ret_gid, err);
+        return r < 0 ? rctr_error_prefix(err, "linux") : 0;
+}
+
+static int write_maps(pid_t pid, const struct engine_spec *spec, bool host_ids,
+                      struct rctr_error *err)
+{
+        cleanup_free char *uidmap = NULL, *gidmap = NULL;
         cleanup_free char *dir = xasprintf("/proc/%d", (int)pid);
         cleanup_close int procfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         int r;
 
         if (procfd < 0)
                 return rctr_error_sys(err, errno, "open %s", dir);
-        r = read_self_map("uid_map", &self_uid, err);
-        if (r >= 0)
-                r = read_self_map("gid_map", &self_gid, err);
-        if (r >= 0)
-                r = engine_userns_translate(self_uid, spec->uid_mappings, spec->n_uid_mappings,
-                                            "uidMappings", &uidmap, err);
-        if (r >= 0)
-                r = engine_userns_translate(self_gid, spec->gid_mappings, spec->n_gid_mappings,
-                                            "gidMappings", &gidmap, err);
+        r = maps_for(spec, host_ids, &uidmap, &gidmap, err);
         if (r < 0)
-                return rctr_error_prefix(err, "linux");
+                return r;
         if (!uidmap[0] || !gidmap[0])
                 return rctr_error_set(err, EINVAL,
                                       "a new user namespace needs linux.uidMappings and "
@@ -359,7 +396,7 @@ static int start_child(struct run_child *c, pid_t *ret_pid, struct rctr_error *e
                 child_main(c);
         }
         close_nointr(sv[1]);
-        r = (flags & CLONE_NEWUSER) ? write_maps(pid, c->spec, err) : 0;
+        r = (flags & CLONE_NEWUSER) ? write_maps(pid, c->spec, c->opts->host_ids, err) : 0;
         if (r >= 0 && fs_write_all(ours, "g", 1) < 0)
                 r = rctr_error_sys(err, errno, "start container process");
         while (r >= 0) {

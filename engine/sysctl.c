@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lib/error.h"
 #include "lib/fs.h"
@@ -43,6 +44,21 @@ static bool key_valid(const char *key)
         return true;
 }
 
+/* A namespace joined by path may be the container's own (podman's netns) or ours (refused). */
+static bool ns_is_other(const struct engine_spec *spec, int ns)
+{
+        static const char *const self[] = {[ENGINE_NS_IPC] = "/proc/self/ns/ipc",
+                                           [ENGINE_NS_NETWORK] = "/proc/self/ns/net",
+                                           [ENGINE_NS_UTS] = "/proc/self/ns/uts"};
+        struct stat a, b;
+
+        if (!spec->namespaces[ns].path)
+                return true; /* a new one */
+        if (stat(spec->namespaces[ns].path, &a) < 0 || stat(self[ns], &b) < 0)
+                return false;
+        return a.st_dev != b.st_dev || a.st_ino != b.st_ino;
+}
+
 int engine_sysctl_check(json_t *sysctl, const struct engine_spec *spec, struct rctr_error *err)
 {
         const char *key;
@@ -65,9 +81,9 @@ int engine_sysctl_check(json_t *sysctl, const struct engine_spec *spec, struct r
                                               "linux.sysctl.%s: not a parameter of a container "
                                               "namespace (it would change the host)",
                                               key);
-                if (!spec->namespaces[ns].wanted || spec->namespaces[ns].path)
+                if (!spec->namespaces[ns].wanted || !ns_is_other(spec, ns))
                         return rctr_error_set(err, EPERM,
-                                              "linux.sysctl.%s: needs a new %s namespace of the "
+                                              "linux.sysctl.%s: needs a %s namespace of the "
                                               "container's own",
                                               key, engine_ns_name(ns));
         }

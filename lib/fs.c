@@ -286,3 +286,20 @@ int fs_mkpath_in_root(int rootfd, const char *path, bool dir, struct rctr_error 
 
         return r < 0 ? r : fs_open_in_root(rootfd, path, O_PATH, err);
 }
+
+int fs_mkdir_p(const char *path, mode_t mode, struct rctr_error *err)
+{
+        cleanup_free char *copy = xstrdup(path);
+
+        for (char *p = copy + 1; *p; p++) {
+                if (*p != '/')
+                        continue;
+                *p = '\0';
+                if (mkdir(copy, mode) < 0 && errno != EEXIST)
+                        return rctr_error_sys(err, errno, "create %s", copy);
+                *p = '/';
+        }
+        if (mkdir(copy, mode) < 0 && errno != EEXIST)
+                return rctr_error_sys(err, errno, "create %s", copy);
+        return 0;
+}

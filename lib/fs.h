@@ -55,3 +55,6 @@ int fs_open_in_root(int rootfd, const char *path, int flags, struct rctr_error *
  * fs_open_in_root does. Returns the fd or -errno with err set.
  */
 int fs_mkpath_in_root(int rootfd, const char *path, bool dir, struct rctr_error *err);
+
+/* mkdir -p: path and its missing parents with mode (existing ones are left as they are). */
+int fs_mkdir_p(const char *path, mode_t mode, struct rctr_error *err);

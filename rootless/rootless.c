@@ -181,5 +181,5 @@ int rootless_enter(const char *runtime_dir, struct rctr_error *err)
         if (r < 0)
                 return r;
         warn_single_mapping(host_uid);
-        return 0;
+        return 1;
 }

@@ -19,7 +19,8 @@ bool rootless_in_userns(void);
  * Join the user's pause process (creating it on first use, race-free under a file lock) so this
  * process runs as uid 0 of the user's namespace with rctr's shared mount namespace. runtime_dir
  * is the user's runtime directory (the pause pid lives in runtime_dir/rctr). No-op for root and
- * when already inside. Must be called while single-threaded. Returns 0 or -errno with err set.
+ * when already inside. Must be called while single-threaded. Returns 1 when it joined, 0 when
+ * there was nothing to do, or -errno with err set.
  */
 int rootless_enter(const char *runtime_dir, struct rctr_error *err);
 

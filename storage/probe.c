@@ -17,24 +17,6 @@
 #include "lib/spawn.h"
 #include "lib/xalloc.h"
 
-/* mkdir -p for the store root: 0700, since image layers may hold private files. */
-static int mkdir_parents(const char *path, struct rctr_error *err)
-{
-        cleanup_free char *copy = xstrdup(path);
-
-        for (char *p = copy + 1; *p; p++) {
-                if (*p != '/')
-                        continue;
-                *p = '\0';
-                if (mkdir(copy, 0700) < 0 && errno != EEXIST)
-                        return rctr_error_sys(err, errno, "create %s", copy);
-                *p = '/';
-        }
-        if (mkdir(copy, 0700) < 0 && errno != EEXIST)
-                return rctr_error_sys(err, errno, "create %s", copy);
-        return 0;
-}
-
 /* In a child with its own mount namespace, so nothing is left mounted whatever happens. */
 static int overlay_try_mount(const char *dir, bool rootless)
 {
@@ -69,7 +51,7 @@ static json_t *probe_kernel_overlay(const char *graphroot, bool rootless)
         cleanup_free char *dir = NULL;
         const char *subdirs[] = {"l", "u", "w", "m"};
         bool created = false;
-        int r = mkdir_parents(graphroot, &err);
+        int r = fs_mkdir_p(graphroot, 0700, &err);
 
         if (r >= 0) {
                 dir = xasprintf("%s/.probe-XXXXXX", graphroot);

@@ -84,6 +84,24 @@ static int parse_id_verb(struct cmd_parser *p, const char **ret_id, int *flags_s
         return *ret_id ? 0 : -EINVAL;
 }
 
+/*
+ * The common start of a verb on one container: options and id, the state directory, the state.
+ * Returns 1 after --help, 0 with *rootfd and *st filled, or -errno.
+ */
+static int parse_and_load(struct oci_global *og, struct cmd_parser *p, int *rootfd,
+                          struct engine_state *st, struct rctr_error *err)
+{
+        const char *id = NULL;
+        int flags = 0, r = parse_id_verb(p, &id, &flags, err);
+
+        if (r != 0)
+                return r;
+        *rootfd = oci_state_root_open(og, err);
+        if (*rootfd < 0)
+                return *rootfd;
+        return engine_state_load(*rootfd, id, st, err);
+}
+
 int oci_start(struct oci_global *og, int argc, char **argv, struct rctr_error *err)
 {
         static const struct cmd_opt opts[] = {{0}};
@@ -119,21 +137,14 @@ static int pause_or_resume(struct oci_global *og, bool pause, int argc, char **a
                 .argv = argv};
         CLEANUP(engine_state_clear) struct engine_state st = {0};
         cleanup_close int rootfd = -1;
-        const char *id = NULL;
         enum engine_status status;
-        int flags = 0, r = parse_id_verb(&p, &id, &flags, err);
+        int r = parse_and_load(og, &p, &rootfd, &st, err);
 
         if (r != 0)
                 return r < 0 ? r : 0;
-        rootfd = oci_state_root_open(og, err);
-        if (rootfd < 0)
-                return rootfd;
-        r = engine_state_load(rootfd, id, &st, err);
-        if (r < 0)
-                return r;
         status = engine_state_status(rootfd, &st);
         if (status != (pause ? ENGINE_STATUS_RUNNING : ENGINE_STATUS_PAUSED))
-                return rctr_error_set(err, EBUSY, "container %s is %s, not %s", id,
+                return rctr_error_set(err, EBUSY, "container %s is %s, not %s", st.id,
                                       engine_status_name(status), pause ? "running" : "paused");
         return engine_freezer_set(st.pid, pause, err);
 }
@@ -146,6 +157,31 @@ int oci_pause(struct oci_global *og, int argc, char **argv, struct rctr_error *e
 int oci_resume(struct oci_global *og, int argc, char **argv, struct rctr_error *err)
 {
         return pause_or_resume(og, false, argc, argv, err);
+}
+
+int oci_update(struct oci_global *og, int argc, char **argv, struct rctr_error *err)
+{
+        static const struct cmd_opt opts[] = {
+                {"resources", 'r', "FILE", "the new linux.resources (JSON; - for stdin)"},
+                {0},
+        };
+        struct cmd_parser p = {.cmdname = "oci update",
+                               .usage = "rctr oci update [options] ID",
+                               .summary = "Change the cgroup limits of container ID: refused, "
+                                          "as this release applies no cgroup limits.",
+                               .opts = opts,
+                               .argc = argc,
+                               .argv = argv};
+        CLEANUP(engine_state_clear) struct engine_state st = {0};
+        cleanup_close int rootfd = -1;
+        int r = parse_and_load(og, &p, &rootfd, &st, err);
+
+        if (r != 0)
+                return r < 0 ? r : 0;
+        return rctr_error_set(err, EOPNOTSUPP,
+                              "container %s: cgroup limits are not applied by this release, so "
+                              "they cannot be updated",
+                              st.id);
 }
 
 int oci_state(struct oci_global *og, int argc, char **argv, struct rctr_error *err)
@@ -161,17 +197,10 @@ int oci_state(struct oci_global *og, int argc, char **argv, struct rctr_error *e
         CLEANUP(engine_state_clear) struct engine_state st = {0};
         cleanup_close int rootfd = -1;
         json_auto_t *j = NULL;
-        const char *id = NULL;
-        int flags = 0, r = parse_id_verb(&p, &id, &flags, err);
+        int r = parse_and_load(og, &p, &rootfd, &st, err);
 
         if (r != 0)
                 return r < 0 ? r : 0;
-        rootfd = oci_state_root_open(og, err);
-        if (rootfd < 0)
-                return rootfd;
-        r = engine_state_load(rootfd, id, &st, err);
-        if (r < 0)
-                return r;
         j = engine_state_json(rootfd, &st);
         json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         fputc('\n', stdout);

@@ -84,12 +84,21 @@ run_oci() {
 }
 
 @test "the command's errors: not found is 127, not executable 126, with one line" {
+        # runc's wording: podman reads it to choose 127 or 126
         set_args /no/such/program
         run -127 --separate-stderr "$RCTR_OCI" run --bundle "$BUNDLE" c1
-        [ "$stderr" = 'rctr-oci: run: execute /no/such/program: No such file or directory' ]
+        [ "$stderr" = 'rctr-oci: run: exec: "/no/such/program": stat /no/such/program: no such file or directory' ]
+        set_args no-such-program
+        run -127 --separate-stderr "$RCTR_OCI" run --bundle "$BUNDLE" c1
+        [ "$stderr" = 'rctr-oci: run: exec: "no-such-program": executable file not found in $PATH' ]
         set_args /etc/passwd
         run -126 --separate-stderr "$RCTR_OCI" run --bundle "$BUNDLE" c1
-        [ "$stderr" = 'rctr-oci: run: execute /etc/passwd: Permission denied' ]
+        [ "$stderr" = 'rctr-oci: run: exec: "/etc/passwd": permission denied' ]
+        # create finds out before start, and leaves nothing behind
+        set_args no-such-program
+        run -127 --separate-stderr "$RCTR_OCI" create --bundle "$BUNDLE" c2 </dev/null
+        [ "$stderr" = 'rctr-oci: create: exec: "no-such-program": executable file not found in $PATH' ]
+        [ -z "$("$RCTR_OCI" list -q)" ]
 }
 
 @test "a terminal for --detach without --console-socket, a socket without a terminal and a bad config.json are clear errors" {

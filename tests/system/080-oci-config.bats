@@ -135,7 +135,11 @@ deny_mkdir='{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86
         assert_output --partial 'linux.sysctl.kernel.printk: not a parameter of a container namespace'
         oci_edit "$BUNDLE" 'del(.linux.namespaces[] | select(.type == "network")) | .linux.sysctl = {"net.ipv4.ip_forward": "1"}'
         run -125 oci run c1
-        assert_output --partial 'needs a new network namespace'
+        assert_output --partial 'needs a network namespace of the container'"'"'s own'
+        # joined by path: fine when it is not the runtime's own (podman's netns), else refused
+        oci_edit "$BUNDLE" '.linux.namespaces += [{"type": "network", "path": "/proc/self/ns/net"}]'
+        run -125 oci run c1
+        assert_output --partial 'needs a network namespace of the container'"'"'s own'
 }
 
 @test "devices: a host device is bound in rootless, a fifo is made; personality; resources recorded" {

@@ -1,0 +1,251 @@
+#include <config.h>
+#include "store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/error.h"
+#include "lib/fs.h"
+#include "lib/log.h"
+#include "lib/macros.h"
+#include "lib/xalloc.h"
+
+/* A manifest or config larger than this is not one (registries cap manifests at 4 MiB). */
+#define STORAGE_BLOB_MAX (16u * 1024 * 1024)
+
+static const char *const store_dirs[] = {"blobs", "blobs/sha256", "layers", "tmp"};
+
+bool storage_digest_valid(const char *digest)
+{
+        if (strncmp(digest, "sha256:", 7) != 0 || strlen(digest) != 7 + 64)
+                return false;
+        for (const char *c = digest + 7; *c; c++)
+                if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')))
+                        return false;
+        return true;
+}
+
+/* A staging directory nobody holds locked is what a crashed (or killed) pull left. */
+static void remove_stale_stages(struct storage_store *s)
+{
+        cleanup_close int tmpfd = openat(s->rootfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        cleanup_dir DIR *d = NULL;
+        struct dirent *de;
+
+        if (tmpfd < 0)
+                return;
+        d = fdopendir(dup(tmpfd));
+        while (d && (de = readdir(d))) {
+                cleanup_error struct rctr_error ignored = {0};
+                cleanup_close int fd = -1;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                fd = openat(tmpfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0)
+                        continue; /* in use */
+                log_debug("removing stale stage tmp/%s", de->d_name);
+                (void)fs_remove_tree_at(tmpfd, de->d_name, &ignored);
+        }
+}
+
+int storage_store_open(const char *path, struct storage_store **ret, struct rctr_error *err)
+{
+        CLEANUP(storage_store_freep) struct storage_store *s = xzalloc(sizeof(*s));
+        int r = fs_mkdir_p(path, 0700, err);
+
+        s->rootfd = s->lockfd = -1;
+        if (r < 0)
+                return rctr_error_prefix(err, "open store");
+        s->path = xstrdup(path);
+        s->rootfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (s->rootfd < 0)
+                return rctr_error_sys(err, errno, "open store %s", path);
+        for (size_t i = 0; i < ARRAY_SIZE(store_dirs); i++)
+                if (mkdirat(s->rootfd, store_dirs[i], 0700) < 0 && errno != EEXIST)
+                        return rctr_error_sys(err, errno, "create %s/%s", path, store_dirs[i]);
+        s->lockfd =
+                openat(s->rootfd, "storage.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (s->lockfd < 0)
+                return rctr_error_sys(err, errno, "open %s/storage.lock", path);
+        remove_stale_stages(s);
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+void storage_store_free(struct storage_store *s)
+{
+        if (!s)
+                return;
+        if (s->rootfd >= 0)
+                close_nointr(s->rootfd);
+        if (s->lockfd >= 0)
+                close_nointr(s->lockfd); /* drops the lock */
+        free(s->path);
+        free(s);
+}
+
+int storage_store_lock(struct storage_store *s, bool exclusive, struct rctr_error *err)
+{
+        int mode = exclusive ? LOCK_EX : LOCK_SH;
+
+        if (s->lockmode == mode)
+                return 0;
+        if (RETRY_EINTR(flock(s->lockfd, mode)) < 0)
+                return rctr_error_sys(err, errno, "lock the store %s", s->path);
+        s->lockmode = mode;
+        return 0;
+}
+
+void storage_store_unlock(struct storage_store *s)
+{
+        if (s->lockmode)
+                (void)flock(s->lockfd, LOCK_UN);
+        s->lockmode = 0;
+}
+
+static int blobs_dir(struct storage_store *s, struct rctr_error *err)
+{
+        int fd = openat(s->rootfd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+        return fd < 0 ? rctr_error_sys(err, errno, "open %s/blobs/sha256", s->path) : fd;
+}
+
+int storage_blob_put(struct storage_store *s, const char *digest, const void *data, size_t len,
+                     struct rctr_error *err)
+{
+        cleanup_close int dirfd = -1;
+
+        if (!storage_digest_valid(digest))
+                return rctr_error_set(err, EINVAL, "invalid digest %s", digest);
+        dirfd = blobs_dir(s, err);
+        if (dirfd < 0)
+                return dirfd;
+        return fs_write_atomic_at(dirfd, digest + 7, data, len, 0600, err);
+}
+
+int storage_blob_get(struct storage_store *s, const char *digest, struct buf *out,
+                     struct rctr_error *err)
+{
+        cleanup_close int dirfd = -1;
+
+        if (!storage_digest_valid(digest))
+                return rctr_error_set(err, EINVAL, "invalid digest %s", digest);
+        dirfd = blobs_dir(s, err);
+        if (dirfd < 0)
+                return dirfd;
+        if (out->max == 0 || out->max > STORAGE_BLOB_MAX)
+                out->max = STORAGE_BLOB_MAX;
+        return fs_read_at(dirfd, digest + 7, out, err);
+}
+
+int storage_stage_new(struct storage_store *s, char **ret_name, struct rctr_error *err)
+{
+        for (int attempt = 0; attempt < 16; attempt++) {
+                uint64_t rnd = 0;
+                cleanup_free char *name = NULL, *rel = NULL;
+                int fd;
+
+                if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+                        return rctr_error_sys(err, errno, "random name");
+                name = xasprintf("%016llx", (unsigned long long)rnd);
+                rel = xasprintf("tmp/%s", name);
+                if (mkdirat(s->rootfd, rel, 0700) < 0) {
+                        if (errno == EEXIST)
+                                continue;
+                        return rctr_error_sys(err, errno, "create %s/%s", s->path, rel);
+                }
+                fd = openat(s->rootfd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                /* our lock says "in use" to remove_stale_stages() of other processes */
+                if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                        int e = errno;
+
+                        if (fd >= 0)
+                                close_nointr(fd);
+                        return rctr_error_sys(err, e, "lock %s/%s", s->path, rel);
+                }
+                *ret_name = TAKE_PTR(name);
+                return fd;
+        }
+        return rctr_error_set(err, EEXIST, "no free staging name in %s/tmp", s->path);
+}
+
+void storage_stage_discard(struct storage_store *s, const char *name)
+{
+        cleanup_error struct rctr_error ignored = {0};
+        cleanup_close int tmpfd = openat(s->rootfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (tmpfd >= 0)
+                (void)fs_remove_tree_at(tmpfd, name, &ignored);
+}
+
+static char *layer_name(const char *chain_id)
+{
+        return xasprintf("layers/%s", chain_id + 7);
+}
+
+bool storage_layer_exists(struct storage_store *s, const char *chain_id)
+{
+        cleanup_free char *name = NULL;
+        struct stat st;
+
+        if (!storage_digest_valid(chain_id))
+                return false;
+        name = layer_name(chain_id);
+        return fstatat(s->rootfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+int storage_layer_commit(struct storage_store *s, const char *stage, const char *chain_id,
+                         struct rctr_error *err)
+{
+        cleanup_free char *from = xasprintf("tmp/%s", stage), *to = NULL;
+        int r, held;
+
+        if (!storage_digest_valid(chain_id))
+                return rctr_error_set(err, EINVAL, "invalid chain id %s", chain_id);
+        to = layer_name(chain_id);
+        held = s->lockmode;
+        r = storage_store_lock(s, true, err);
+        if (r < 0)
+                return r;
+        if (renameat(s->rootfd, from, s->rootfd, to) < 0) {
+                if (errno != EEXIST && errno != ENOTEMPTY)
+                        r = rctr_error_sys(err, errno, "commit layer %s", chain_id);
+                else
+                        log_debug("layer %s was committed by another process", chain_id);
+                storage_stage_discard(s, stage);
+        }
+        /* the rename is durable only once the directory holding it is */
+        (void)fsync(s->rootfd);
+        if (!held)
+                storage_store_unlock(s);
+        return r < 0 ? r : 0;
+}
+
+int storage_layer_open_diff(struct storage_store *s, const char *chain_id, struct rctr_error *err)
+{
+        cleanup_free char *name = NULL;
+        int fd;
+
+        if (!storage_digest_valid(chain_id))
+                return rctr_error_set(err, EINVAL, "invalid chain id %s", chain_id);
+        name = xasprintf("layers/%s/diff", chain_id + 7);
+        fd = openat(s->rootfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return rctr_error_sys(err, errno, "open layer %s", chain_id);
+        return fd;
+}
+
+char *storage_layer_diff_path(const struct storage_store *s, const char *chain_id)
+{
+        return xasprintf("%s/layers/%s/diff", s->path, chain_id + 7);
+}
