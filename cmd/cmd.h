@@ -42,6 +42,15 @@ struct json_t;
 struct json_t *cmd_version_json(void);
 
 int cmd_oci(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_image(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_images(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_inspect(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_login(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_logout(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_pull(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_rmi(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_tag(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_untag(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
 int cmd_unshare(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
 int cmd_info(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
 int cmd_version(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,11 +12,15 @@
 #include <jansson.h>
 
 #include "cmd.h"
+#include "image/reference.h"
 #include "lib/error.h"
 #include "lib/macros.h"
 #include "lib/xalloc.h"
 #include "rootless/rootless.h"
 #include "rootless/runtime-dir.h"
+#include "storage/images.h"
+#include "storage/store.h"
+#include "storage/unpack.h"
 
 /* An exec'd process gets fds 0-2 as it expects them: never hand out 0-2 as our own fds. */
 void cmd_startup_std_fds(void)
@@ -87,4 +92,131 @@ const char *cmd_global_store(const struct cmd_global *g, struct rctr_error *err)
                         err, EINVAL,
                         "no store location: set HOME or XDG_DATA_HOME, or pass --root");
         return g->root;
+}
+
+/* One line in uid_map, one id: the user has no subordinate range (a single mapping). */
+static bool single_id_mapping(void)
+{
+        char text[256] = "";
+        cleanup_close int fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd >= 0 ? read(fd, text, sizeof(text) - 1) : -1;
+        unsigned long inside, outside, count;
+
+        if (n <= 0)
+                return false;
+        text[n] = '\0';
+        return sscanf(text, "%lu %lu %lu", &inside, &outside, &count) == 3 && count == 1 &&
+               !strchr(strchr(text, '\n') ? strchr(text, '\n') + 1 : "", ' ');
+}
+
+int cmd_store_open(struct cmd_global *g, struct storage_store **ret,
+                   struct storage_unpack_opts *ret_unpack, struct rctr_error *err)
+{
+        const char *root = cmd_global_store(g, err);
+        int r;
+
+        if (!root)
+                return -EINVAL;
+        /* rootless, the store's files belong to ids of our namespace: work inside it */
+        r = cmd_enter_userns(g, err);
+        if (r < 0)
+                return r;
+        if (ret_unpack) {
+                *ret_unpack = (struct storage_unpack_opts){
+                        .rootless = g->rootless,
+                        .ignore_chown_errors = g->rootless && single_id_mapping(),
+                };
+        }
+        return storage_store_open(root, ret, err);
+}
+
+static const char *const short_registries[] = {"localhost", "docker.io"};
+
+/* A name as podman records it: fully qualified (localhost/ for a bare one), :latest added. */
+int cmd_image_name(const char *text, char **ret, struct rctr_error *err)
+{
+        cleanup_image_ref struct image_ref ref = {0};
+        int r = image_ref_parse(text, &ref, err);
+
+        if (r >= 0 && !ref.registry)
+                r = image_ref_qualify(&ref, "localhost");
+        if (r < 0)
+                return r;
+        *ret = image_ref_string(&ref);
+        return 0;
+}
+
+/* Open the store locked and find the image that name refers to. */
+/* name as written, then with :latest, then a short name as a local or docker.io one. */
+static struct storage_image *find_image(const struct storage_images *imgs, const char *name,
+                                        bool *ambiguous)
+{
+        struct storage_image *img = storage_images_find(imgs, name, ambiguous);
+        cleanup_error struct rctr_error ignored = {0};
+        cleanup_image_ref struct image_ref ref = {0};
+
+        if (img || *ambiguous || image_ref_parse(name, &ref, &ignored) < 0)
+                return img;
+        if (ref.registry) {
+                cleanup_free char *full = image_ref_string(&ref);
+
+                return storage_images_find(imgs, full, ambiguous);
+        }
+        for (size_t i = 0; !img && !*ambiguous && i < ARRAY_SIZE(short_registries); i++) {
+                cleanup_image_ref struct image_ref q = {0};
+                cleanup_free char *full = NULL;
+
+                image_ref_copy(&ref, &q);
+                if (image_ref_qualify(&q, short_registries[i]) < 0)
+                        break;
+                full = image_ref_string(&q);
+                img = storage_images_find(imgs, full, ambiguous);
+        }
+        return img;
+}
+
+const char *cmd_image_matching_name(const struct storage_image *img, const char *name)
+{
+        struct storage_images one = {.v = (struct storage_image *)img, .n = 1};
+        bool ambiguous = false;
+
+        for (char **n = img->names; n && *n; n++) {
+                struct storage_image only = {.id = img->id, .names = (char *[]){*n, NULL}};
+
+                one.v = &only;
+                if (!streq(img->id, name) && strncmp(img->id + 7, name, strlen(name)) != 0 &&
+                    find_image(&one, name, &ambiguous))
+                        return *n;
+        }
+        return NULL;
+}
+
+int cmd_image_find(const struct storage_images *imgs, const char *name, struct storage_image **ret,
+                   struct rctr_error *err)
+{
+        bool ambiguous = false;
+
+        *ret = find_image(imgs, name, &ambiguous);
+        if (*ret)
+                return 0;
+        if (ambiguous)
+                return rctr_error_set(err, EINVAL,
+                                      "%s is the prefix of several image ids: give more of it",
+                                      name);
+        return rctr_error_set(err, ENOENT, "%s: image not known (see rctr images)", name);
+}
+
+int cmd_image_open(struct cmd_global *g, const char *name, bool exclusive,
+                   struct storage_store **ret_store, struct storage_images *imgs,
+                   struct storage_image **ret, struct rctr_error *err)
+{
+        int r = cmd_store_open(g, ret_store, NULL, err);
+
+        if (r >= 0)
+                r = storage_store_lock(*ret_store, exclusive, err);
+        if (r >= 0)
+                r = storage_images_load(*ret_store, imgs, err);
+        if (r < 0)
+                return r;
+        return cmd_image_find(imgs, name, ret, err);
 }

@@ -1,7 +1,13 @@
 /* What every command shares, in rctr and rctr-oci: start-up, global defaults, exit codes. */
 #pragma once
 
+#include <stdbool.h>
+
 struct cmd_global;
+struct storage_image;
+struct storage_images;
+struct storage_store;
+struct storage_unpack_opts;
 struct rctr_error;
 
 /* fds 0-2 open (never handed out as our own), JSON allocation through xmalloc. */
@@ -20,3 +26,32 @@ const char *cmd_global_store(const struct cmd_global *g, struct rctr_error *err)
 
 /* 125 for our own failures; 126/127 when the command to run could not be executed. */
 int cmd_exit_code(const struct rctr_error *err);
+
+/*
+ * Open the image store (entering the user namespace first, rootless), and say how layers are
+ * unpacked here (ret_unpack may be NULL). Returns 0 or -errno with err set.
+ */
+int cmd_store_open(struct cmd_global *g, struct storage_store **ret,
+                   struct storage_unpack_opts *ret_unpack, struct rctr_error *err);
+
+/* A name as podman records it: fully qualified (localhost/ for a bare one), :latest added. */
+int cmd_image_name(const char *text, char **ret, struct rctr_error *err);
+
+/*
+ * The image name refers to: a name, an id or id prefix, a name without :latest, or a short name
+ * as a local or docker.io image. -ENOENT with err "NAME: image not known" when none.
+ */
+int cmd_image_find(const struct storage_images *imgs, const char *name,
+                   struct storage_image **ret, struct rctr_error *err);
+
+/* Which of img's names name means (as cmd_image_find() reads it); NULL: it means its id. */
+const char *cmd_image_matching_name(const struct storage_image *img, const char *name);
+
+/*
+ * Open the store locked (exclusive or shared), load its images and find the one name refers to:
+ * a name, an id or id prefix, or a short name as a local or docker.io image. -ENOENT with err
+ * "NAME: image not known" when none.
+ */
+int cmd_image_open(struct cmd_global *g, const char *name, bool exclusive,
+                   struct storage_store **ret_store, struct storage_images *imgs,
+                   struct storage_image **ret, struct rctr_error *err);

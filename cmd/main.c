@@ -22,10 +22,19 @@
 
 const struct cmd_def cmd_table[] = {
         {"help", cmd_help, "Show help for rctr or one of its commands"},
-        {"oci", cmd_oci, "The OCI runtime, with runc's command line (also installed as rctr-oci)"},
+        {"image", cmd_image, "Manage images: list, pull, rm, prune, tag, untag, inspect"},
+        {"images", cmd_images, "List the images in the store"},
+        {"inspect", cmd_inspect, "Show an image's record and configuration (JSON)"},
         {"info", cmd_info,
          "Show what rctr found on this host: namespaces, storage, network, cgroups"},
+        {"login", cmd_login, "Keep credentials for a registry (auth.json)"},
+        {"logout", cmd_logout, "Forget the credentials for a registry"},
+        {"oci", cmd_oci, "The OCI runtime, with runc's command line (also installed as rctr-oci)"},
+        {"pull", cmd_pull, "Copy an image from a registry into the store"},
+        {"rmi", cmd_rmi, "Remove images"},
+        {"tag", cmd_tag, "Give an image more names"},
         {"unshare", cmd_unshare, "Run a command inside rctr's rootless user namespace"},
+        {"untag", cmd_untag, "Remove names from an image"},
         {"version", cmd_version, "Show the rctr version"},
         {NULL, NULL, NULL},
 };
@@ -109,7 +118,7 @@ int main(int argc, char **argv)
 {
         CLEANUP(cmd_global_clear) struct cmd_global g = {0};
         cleanup_error struct rctr_error err = {0};
-        const char *cmd = NULL;
+        const char *cmd = NULL, *msg;
         int r;
 
         cmd_startup();
@@ -117,7 +126,10 @@ int main(int argc, char **argv)
         fflush(stdout);
         if (r >= 0)
                 return r;
-        fprintf(stderr, "rctr: %s%s%s\n", cmd ? cmd : "", cmd ? ": " : "",
-                err.msg ? err.msg : strerror(-r));
+        msg = err.msg ? err.msg : strerror(-r);
+        /* "pull docker.io/x: ..." names its command already: no "pull: " before it */
+        if (cmd && strncmp(msg, cmd, strlen(cmd)) == 0 && msg[strlen(cmd)] == ' ')
+                cmd = NULL;
+        fprintf(stderr, "rctr: %s%s%s\n", cmd ? cmd : "", cmd ? ": " : "", msg);
         return cmd_exit_code(&err);
 }

@@ -22,6 +22,7 @@ void storage_image_clear(struct storage_image *img)
         free(img->id);
         strv_free(img->names);
         free(img->digest);
+        free(img->manifest);
         free(img->created);
         strv_free(img->layers);
         memset(img, 0, sizeof(*img));
@@ -43,7 +44,7 @@ static char *dup_or_null(const char *s)
 
 static int parse_image(json_t *obj, struct storage_image *img, struct rctr_error *err)
 {
-        const char *id = NULL, *digest = NULL, *created = NULL;
+        const char *id = NULL, *digest = NULL, *created = NULL, *manifest = NULL;
         json_int_t size = 0;
         int r = jsonutil_get_string(obj, "id", true, &id, err);
 
@@ -51,6 +52,8 @@ static int parse_image(json_t *obj, struct storage_image *img, struct rctr_error
                 r = jsonutil_get_string(obj, "digest", false, &digest, err);
         if (r >= 0)
                 r = jsonutil_get_string(obj, "created", false, &created, err);
+        if (r >= 0)
+                r = jsonutil_get_string(obj, "manifest", false, &manifest, err);
         if (r >= 0)
                 r = jsonutil_get_int(obj, "size", false, 0, INT64_MAX, &size, err);
         if (r >= 0)
@@ -66,6 +69,7 @@ static int parse_image(json_t *obj, struct storage_image *img, struct rctr_error
                         return rctr_error_set(err, EBADMSG, "layers: invalid chain id %s", *l);
         img->id = xstrdup(id);
         img->digest = dup_or_null(digest);
+        img->manifest = manifest && storage_digest_valid(manifest) ? xstrdup(manifest) : NULL;
         img->created = dup_or_null(created);
         img->size = (uint64_t)size;
         return 0;
@@ -118,6 +122,8 @@ json_t *storage_images_json(const struct storage_images *imgs)
 
                 if (img->digest)
                         json_object_set_new(o, "digest", json_string(img->digest));
+                if (img->manifest)
+                        json_object_set_new(o, "manifest", json_string(img->manifest));
                 if (img->created)
                         json_object_set_new(o, "created", json_string(img->created));
                 json_object_set_new(o, "size", json_integer((json_int_t)img->size));
@@ -261,6 +267,10 @@ void storage_images_add(struct storage_images *imgs, struct storage_image *img)
                 free(same->digest);
                 same->digest = TAKE_PTR(img->digest);
         }
+        if (img->manifest) {
+                free(same->manifest);
+                same->manifest = TAKE_PTR(img->manifest);
+        }
         storage_image_clear(img);
 }
 
@@ -269,4 +279,20 @@ void storage_images_remove(struct storage_images *imgs, size_t i)
         storage_image_clear(&imgs->v[i]);
         memmove(&imgs->v[i], &imgs->v[i + 1], (imgs->n - i - 1) * sizeof(*imgs->v));
         imgs->n--;
+}
+
+char **storage_images_layers_in_use(const struct storage_images *imgs)
+{
+        size_t n = 0;
+        char **all;
+
+        for (size_t i = 0; i < imgs->n; i++)
+                for (char **l = imgs->v[i].layers; l && *l; l++)
+                        n++;
+        all = xzalloc((n + 1) * sizeof(char *));
+        n = 0;
+        for (size_t i = 0; i < imgs->n; i++)
+                for (char **l = imgs->v[i].layers; l && *l; l++)
+                        all[n++] = xstrdup(*l);
+        return all;
 }

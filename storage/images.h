@@ -14,12 +14,13 @@ struct storage_store;
 struct rctr_error;
 
 struct storage_image {
-        char *id;      /* owned: the config digest, "sha256:..." */
-        char **names;  /* owned strv: "docker.io/library/busybox:latest", ... (may be empty) */
-        char *digest;  /* owned: the manifest's digest (what `@sha256:` refers to), or NULL */
-        char *created; /* owned: RFC 3339, from the image config, or NULL */
-        uint64_t size; /* bytes of its unpacked layers */
-        char **layers; /* owned strv: chain ids, bottom first */
+        char *id;       /* owned: the config digest, "sha256:..." */
+        char **names;   /* owned strv: "docker.io/library/busybox:latest", ... (may be empty) */
+        char *digest;   /* owned: the digest pulled by (an index's or the manifest's), or NULL */
+        char *manifest; /* owned: the image manifest's digest (its blob is in the store), or NULL */
+        char *created;  /* owned: RFC 3339, from the image config, or NULL */
+        uint64_t size;  /* bytes of its unpacked layers */
+        char **layers;  /* owned strv: chain ids, bottom first */
 };
 
 struct storage_images {
@@ -62,3 +63,6 @@ bool storage_images_untag(struct storage_images *imgs, const char *name);
 
 /* Remove the image at index i. */
 void storage_images_remove(struct storage_images *imgs, size_t i);
+
+/* Every layer some image uses (an owned strv, with repeats). */
+char **storage_images_layers_in_use(const struct storage_images *imgs);

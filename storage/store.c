@@ -204,6 +204,14 @@ bool storage_layer_exists(struct storage_store *s, const char *chain_id)
         return fstatat(s->rootfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 }
 
+static void fsync_dir(struct storage_store *s, const char *name)
+{
+        cleanup_close int fd = openat(s->rootfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd >= 0)
+                (void)fsync(fd);
+}
+
 int storage_layer_commit(struct storage_store *s, const char *stage, const char *chain_id,
                          struct rctr_error *err)
 {
@@ -224,8 +232,9 @@ int storage_layer_commit(struct storage_store *s, const char *stage, const char 
                         log_debug("layer %s was committed by another process", chain_id);
                 storage_stage_discard(s, stage);
         }
-        /* the rename is durable only once the directory holding it is */
-        (void)fsync(s->rootfd);
+        /* the rename is durable only once the directories it changed are */
+        fsync_dir(s, "layers");
+        fsync_dir(s, "tmp");
         if (!held)
                 storage_store_unlock(s);
         return r < 0 ? r : 0;
@@ -248,4 +257,54 @@ int storage_layer_open_diff(struct storage_store *s, const char *chain_id, struc
 char *storage_layer_diff_path(const struct storage_store *s, const char *chain_id)
 {
         return xasprintf("%s/layers/%s/diff", s->path, chain_id + 7);
+}
+
+int storage_layer_remove(struct storage_store *s, const char *chain_id, struct rctr_error *err)
+{
+        cleanup_free char *from = NULL, *stage = NULL, *to = NULL;
+        cleanup_close int fd = -1;
+
+        if (!storage_digest_valid(chain_id))
+                return rctr_error_set(err, EINVAL, "invalid chain id %s", chain_id);
+        /* out of layers/ at once, by rename; the slow removal happens in the stage */
+        fd = storage_stage_new(s, &stage, err);
+        if (fd < 0)
+                return fd;
+        from = layer_name(chain_id);
+        to = xasprintf("tmp/%s/layer", stage);
+        if (renameat(s->rootfd, from, s->rootfd, to) < 0 && errno != ENOENT) {
+                int e = errno;
+
+                storage_stage_discard(s, stage);
+                return rctr_error_sys(err, e, "remove layer %s", chain_id);
+        }
+        storage_stage_discard(s, stage);
+        return 0;
+}
+
+int storage_layers_prune(struct storage_store *s, char **keep, struct rctr_error *err)
+{
+        cleanup_close int dirfd = openat(s->rootfd, "layers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        cleanup_dir DIR *d = NULL;
+        struct dirent *de;
+
+        if (dirfd < 0)
+                return rctr_error_sys(err, errno, "open %s/layers", s->path);
+        d = fdopendir(TAKE_FD(dirfd));
+        while (d && (de = readdir(d))) {
+                cleanup_free char *chain = xasprintf("sha256:%s", de->d_name);
+                bool used = false;
+                int r;
+
+                if (!storage_digest_valid(chain))
+                        continue;
+                for (char **k = keep; k && *k && !used; k++)
+                        used = streq(*k, chain);
+                if (used)
+                        continue;
+                r = storage_layer_remove(s, chain, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }

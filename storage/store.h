@@ -70,3 +70,9 @@ int storage_layer_open_diff(struct storage_store *s, const char *chain_id, struc
 
 /* "<root>/layers/<hex>/diff": for mount options. Owned. */
 char *storage_layer_diff_path(const struct storage_store *s, const char *chain_id);
+
+/* Remove layers/<hex of chain_id> (renamed away first: readers never see half of it). */
+int storage_layer_remove(struct storage_store *s, const char *chain_id, struct rctr_error *err);
+
+/* Remove every layer not in keep (a strv of chain ids). The caller holds the exclusive lock. */
+int storage_layers_prune(struct storage_store *s, char **keep, struct rctr_error *err);

@@ -1,0 +1,110 @@
+/* rctr image SUBCOMMAND: the image commands under one name (podman's), and image prune. */
+#include <config.h>
+
+#include <errno.h>
+#include <stdio.h>
+
+#include "cmd.h"
+#include "common.h"
+#include "lib/error.h"
+#include "lib/macros.h"
+#include "options.h"
+#include "storage/images.h"
+#include "storage/store.h"
+
+static const struct cmd_opt prune_opts[] = {
+        {"all", 'a', NULL, "every image (no containers use images yet)"},
+        {"force", 'f', NULL, "do not ask (rctr never asks)"},
+        {0},
+};
+
+static int image_prune(struct cmd_global *g, int argc, char **argv, struct rctr_error *err)
+{
+        struct cmd_parser p = {.cmdname = "image prune",
+                               .usage = "rctr image prune [options]",
+                               .summary = "Remove images without a name (dangling), or all with "
+                                          "-a, and the layers nothing uses any more.",
+                               .opts = prune_opts,
+                               .global = g,
+                               .argc = argc,
+                               .argv = argv};
+        CLEANUP(storage_store_freep) struct storage_store *store = NULL;
+        CLEANUP(storage_images_clear) struct storage_images imgs = {0};
+        cleanup_strv char **keep = NULL;
+        const char *value;
+        bool all = false;
+        int c, r;
+
+        while ((c = cmd_parser_next(&p, &value, err)) > 0) {
+                if (c == CMD_OPT_HELP)
+                        return 0;
+                all = all || c == 'a';
+        }
+        if (c < 0)
+                return c;
+        r = cmd_store_open(g, &store, NULL, err);
+        if (r >= 0)
+                r = storage_store_lock(store, true, err);
+        if (r >= 0)
+                r = storage_images_load(store, &imgs, err);
+        if (r < 0)
+                return r;
+        for (size_t i = imgs.n; i-- > 0;)
+                if (all || !imgs.v[i].names || !imgs.v[i].names[0]) {
+                        printf("%s\n", imgs.v[i].id + 7);
+                        storage_images_remove(&imgs, i);
+                }
+        r = storage_images_save(store, &imgs, err);
+        if (r < 0)
+                return r;
+        keep = storage_images_layers_in_use(&imgs);
+        return storage_layers_prune(store, keep, err);
+}
+
+static const struct {
+        const char *name;
+        cmd_fn fn;
+        const char *summary;
+} image_cmds[] = {
+        {"inspect", cmd_inspect, "show an image's record and configuration"},
+        {"list", cmd_images, "list images (also: ls)"},
+        {"ls", cmd_images, NULL},
+        {"prune", image_prune, "remove unnamed images and unused layers"},
+        {"pull", cmd_pull, "copy an image from a registry"},
+        {"rm", cmd_rmi, "remove images"},
+        {"tag", cmd_tag, "give an image more names"},
+        {"untag", cmd_untag, "remove names from an image"},
+};
+
+int cmd_image(struct cmd_global *g, int argc, char **argv, struct rctr_error *err)
+{
+        struct cmd_parser p = {.cmdname = "image",
+                               .usage = NULL,
+                               .opts = (const struct cmd_opt[]){{0}},
+                               .stop_at_operand = true,
+                               .global = g,
+                               .argc = argc,
+                               .argv = argv};
+        const char *value;
+        int c;
+
+        while ((c = cmd_parser_next(&p, &value, err)) > 0)
+                if (c == CMD_OPT_HELP) {
+                        printf("Usage: rctr image SUBCOMMAND [ARG...]\n\nManage images.\n\n"
+                               "Subcommands:\n");
+                        for (size_t i = 0; i < ARRAY_SIZE(image_cmds); i++)
+                                if (image_cmds[i].summary)
+                                        printf("  %-10s %s\n", image_cmds[i].name,
+                                               image_cmds[i].summary);
+                        return 0;
+                }
+        if (c < 0)
+                return c;
+        if (p.optind >= argc)
+                return rctr_error_set(err, EINVAL, "no subcommand given (see rctr image --help)");
+        for (size_t i = 0; i < ARRAY_SIZE(image_cmds); i++)
+                if (streq(argv[p.optind], image_cmds[i].name))
+                        return image_cmds[i].fn(g, argc - p.optind, argv + p.optind, err);
+        return rctr_error_set(err, EINVAL, "unknown subcommand \"%s\" (see rctr image --help)",
+                              argv[p.optind]);
+}
