@@ -41,8 +41,8 @@ int cmd_image_name(const char *text, char **ret, struct rctr_error *err);
  * The image name refers to: a name, an id or id prefix, a name without :latest, or a short name
  * as a local or docker.io image. -ENOENT with err "NAME: image not known" when none.
  */
-int cmd_image_find(const struct storage_images *imgs, const char *name,
-                   struct storage_image **ret, struct rctr_error *err);
+int cmd_image_find(const struct storage_images *imgs, const char *name, struct storage_image **ret,
+                   struct rctr_error *err);
 
 /* Which of img's names name means (as cmd_image_find() reads it); NULL: it means its id. */
 const char *cmd_image_matching_name(const struct storage_image *img, const char *name);
