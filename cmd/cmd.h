@@ -9,10 +9,11 @@ struct rctr_error;
 
 /* Global options (rctr --root ... COMMAND), also accepted after the command name. */
 struct cmd_global {
-        char *root;        /* owned: --root, or the default store */
-        char *runroot;     /* owned: --runroot, or the default state directory */
-        char *runtime_dir; /* owned: the user's runtime directory (pause.pid lives below it) */
-        bool rootless;     /* not real root */
+        char *root;           /* owned: --root, or the default store */
+        char *runroot;        /* owned: --runroot, or the default state directory */
+        char *runtime_dir;    /* owned: the user's runtime directory (pause.pid lives below it) */
+        char *storage_driver; /* owned: --storage-driver, or NULL: the store's own */
+        bool rootless;        /* not real root */
 };
 
 /*
@@ -43,6 +44,8 @@ struct json_t *cmd_version_json(void);
 
 int cmd_oci(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
 int cmd_image(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_image_mount(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_image_unmount(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
 int cmd_images(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
 int cmd_inspect(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
 int cmd_login(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);

@@ -71,6 +71,7 @@ void cmd_global_clear(struct cmd_global *g)
         free(g->root);
         free(g->runroot);
         free(g->runtime_dir);
+        free(g->storage_driver);
 }
 
 /* 125 for our own failures; 126/127 when the command to run could not be executed. */

@@ -69,10 +69,13 @@ static const struct {
         {"inspect", cmd_inspect, "show an image's record and configuration"},
         {"list", cmd_images, "list images (also: ls)"},
         {"ls", cmd_images, NULL},
+        {"mount", cmd_image_mount, "make an image's root filesystem and print its path"},
         {"prune", image_prune, "remove unnamed images and unused layers"},
         {"pull", cmd_pull, "copy an image from a registry"},
         {"rm", cmd_rmi, "remove images"},
         {"tag", cmd_tag, "give an image more names"},
+        {"unmount", cmd_image_unmount, "undo image mount (also: umount)"},
+        {"umount", cmd_image_unmount, NULL},
         {"untag", cmd_untag, "remove names from an image"},
 };
 

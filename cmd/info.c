@@ -28,7 +28,7 @@ static json_t *read_idmap(const char *name)
         cleanup_error struct rctr_error ignored = {0};
         cleanup_close int fd = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         json_t *list = json_array();
-        cleanup_buf struct buf text;
+        cleanup_buf struct buf text = {0};
         char *save = NULL;
 
         buf_init(&text, 64 * 1024);
@@ -50,7 +50,7 @@ static json_t *pause_pid(const char *runtime_dir)
 {
         cleanup_error struct rctr_error ignored = {0};
         cleanup_free char *path = xasprintf("%s/rctr/pause.pid", runtime_dir);
-        cleanup_buf struct buf text;
+        cleanup_buf struct buf text = {0};
 
         buf_init(&text, 32);
         if (fs_read_at(AT_FDCWD, path, &text, &ignored) < 0)

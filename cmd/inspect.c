@@ -36,7 +36,7 @@ static json_t *strv_json(char **v, bool digests_only)
 static int inspect_image(struct storage_store *store, const struct storage_image *img, json_t **ret,
                          struct rctr_error *err)
 {
-        cleanup_buf struct buf text;
+        cleanup_buf struct buf text = {0};
         json_auto_t *cfg = NULL;
         json_t *tags = json_array(), *rootfs;
         int r;

@@ -19,6 +19,8 @@ const struct cmd_opt cmd_global_opts[] = {
          "image and container store (default: ~/.local/share/rctr/storage; root: /var/lib/rctr)"},
         {"runroot", CMD_OPT_RUNROOT, "DIR",
          "state directory (default: $XDG_RUNTIME_DIR/rctr; root: /run/rctr)"},
+        {"storage-driver", CMD_OPT_STORAGE_DRIVER, "DRIVER",
+         "overlay, fuse-overlayfs or vfs (default: the best this host has, kept per store)"},
         {0},
 };
 
@@ -44,6 +46,16 @@ int cmd_global_apply(struct cmd_global *g, int key, const char *value, struct rc
                                               key == CMD_OPT_ROOT ? "root" : "runroot");
                 free(key == CMD_OPT_ROOT ? g->root : g->runroot);
                 *(key == CMD_OPT_ROOT ? &g->root : &g->runroot) = xstrdup(value);
+                return 0;
+        case CMD_OPT_STORAGE_DRIVER:
+                if (!streq(value, "overlay") && !streq(value, "fuse-overlayfs") &&
+                    !streq(value, "vfs"))
+                        return rctr_error_set(err, EINVAL,
+                                              "unknown --storage-driver %s (overlay, "
+                                              "fuse-overlayfs or vfs)",
+                                              value);
+                free(g->storage_driver);
+                g->storage_driver = xstrdup(value);
                 return 0;
         case CMD_OPT_LOG_LEVEL:
                 if (log_parse_level(value, &level) < 0)
@@ -73,7 +85,7 @@ static void build_tables(const struct cmd_parser *p, struct option **ret_long, c
         const struct cmd_opt *sets[] = {p->opts, help_opt, p->global ? cmd_global_opts : NULL};
         size_t total = count_opts(p->opts) + 1 + count_opts(cmd_global_opts), n = 0;
         struct option *lo = xzalloc((total + 1) * sizeof(*lo));
-        cleanup_buf struct buf so;
+        cleanup_buf struct buf so = {0};
 
         buf_init(&so, 0);
         /* '+': stop at the first operand when asked; ':': report a missing value as ':' */
@@ -99,7 +111,8 @@ static void build_tables(const struct cmd_parser *p, struct option **ret_long, c
 
 static bool is_global(int key)
 {
-        return key == CMD_OPT_ROOT || key == CMD_OPT_RUNROOT || key == CMD_OPT_LOG_LEVEL;
+        return key == CMD_OPT_ROOT || key == CMD_OPT_RUNROOT || key == CMD_OPT_LOG_LEVEL ||
+               key == CMD_OPT_STORAGE_DRIVER;
 }
 
 static int bad_flag(const struct cmd_parser *p, int c, struct rctr_error *err)

@@ -17,6 +17,7 @@ enum {
         CMD_OPT_ROOT,
         CMD_OPT_RUNROOT,
         CMD_OPT_LOG_LEVEL,
+        CMD_OPT_STORAGE_DRIVER,
         CMD_OPT_FIRST_FREE, /* commands number their own long-only options from here */
 };
 

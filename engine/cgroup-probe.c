@@ -50,7 +50,7 @@ static void probe_v2(const char *path, json_t *controllers, json_t *delegated)
         cleanup_error struct rctr_error ignored = {0};
         cleanup_free char *dir = xasprintf(CGROUP_ROOT "%s", path);
         cleanup_close int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        cleanup_buf struct buf text;
+        cleanup_buf struct buf text = {0};
         char *save = NULL;
         bool ours = writable(dir);
 
@@ -85,7 +85,7 @@ json_t *engine_cgroup_probe(void)
 {
         cleanup_error struct rctr_error ignored = {0};
         json_t *controllers = json_array(), *delegated = json_array();
-        cleanup_buf struct buf self;
+        cleanup_buf struct buf self = {0};
         const char *version, *v2path = NULL;
         char *save = NULL;
 

@@ -56,7 +56,7 @@ static char *freezer_dir(const char *proc, bool *ret_v2)
 static bool state_is(const char *dir, bool v2, const char *want)
 {
         cleanup_free char *path = xasprintf("%s/%s", dir, v2 ? "cgroup.events" : "freezer.state");
-        cleanup_buf struct buf text;
+        cleanup_buf struct buf text = {0};
         cleanup_error struct rctr_error ignored = {0};
 
         buf_init(&text, 64 * 1024);

@@ -131,7 +131,7 @@ static bool parse_propagation(const char *o, unsigned long *propagation)
 
 void engine_mount_flags_parse(char *const *options, struct engine_mount_flags *ret)
 {
-        cleanup_buf struct buf data;
+        cleanup_buf struct buf data = {0};
 
         buf_init(&data, 0);
         memset(ret, 0, sizeof(*ret));

@@ -67,7 +67,7 @@ static void run_child_clear(struct run_child *c)
 
 static int read_self_map(const char *name, char **ret, struct rctr_error *err)
 {
-        cleanup_buf struct buf text;
+        cleanup_buf struct buf text = {0};
         cleanup_free char *path = xasprintf("/proc/self/%s", name);
         int r;
 
@@ -224,7 +224,7 @@ static void __attribute__((noreturn)) child_main(const struct run_child *c)
 /* The mappings as given: hostIDs are ids of our own user namespace, as runc reads them. */
 static char *maps_text(const struct engine_idmap *m, size_t n)
 {
-        cleanup_buf struct buf text;
+        cleanup_buf struct buf text = {0};
 
         buf_init(&text, 0);
         for (size_t i = 0; i < n; i++)

@@ -302,7 +302,7 @@ int engine_spec_parse(const char *buf, size_t len, struct engine_spec **ret, str
 
 int engine_spec_load(int bundlefd, struct engine_spec **ret, struct rctr_error *err)
 {
-        cleanup_buf struct buf text;
+        cleanup_buf struct buf text = {0};
         int r;
 
         buf_init(&text, ENGINE_SPEC_MAX);

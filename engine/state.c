@@ -66,7 +66,7 @@ uint64_t engine_proc_starttime(pid_t pid)
 {
         cleanup_error struct rctr_error ignored = {0};
         cleanup_free char *path = xasprintf("/proc/%d/stat", (int)pid);
-        cleanup_buf struct buf text;
+        cleanup_buf struct buf text = {0};
         unsigned long long start = 0;
         char state = 0;
         const char *p;
@@ -87,7 +87,7 @@ uint64_t engine_proc_starttime(pid_t pid)
 int engine_state_load(int rootfd, const char *id, struct engine_state *ret, struct rctr_error *err)
 {
         cleanup_free char *path = xasprintf("%s/state.json", id);
-        cleanup_buf struct buf text;
+        cleanup_buf struct buf text = {0};
         json_auto_t *doc = NULL;
         const char *bundle = NULL, *created = NULL;
         json_int_t pid = 0, start = 0;

@@ -48,7 +48,7 @@ static int offsets_text(json_t *offsets, struct buf *out, struct rctr_error *err
 
 int engine_timens_check(const struct engine_spec *spec, struct rctr_error *err)
 {
-        cleanup_buf struct buf text;
+        cleanup_buf struct buf text = {0};
 
         buf_init(&text, 4096);
         return offsets_text(engine_spec_linux(spec, "timeOffsets"), &text, err);
@@ -57,12 +57,12 @@ int engine_timens_check(const struct engine_spec *spec, struct rctr_error *err)
 int engine_timens_setup(const struct engine_spec *spec, struct rctr_error *err)
 {
         const struct engine_namespace *ns = &spec->namespaces[ENGINE_NS_TIME];
-        cleanup_buf struct buf text;
+        cleanup_buf struct buf text = {0};
         int r;
 
+        buf_init(&text, 4096);
         if (!ns->wanted || ns->path)
                 return 0;
-        buf_init(&text, 4096);
         r = offsets_text(engine_spec_linux(spec, "timeOffsets"), &text, err);
         if (r < 0)
                 return r;

@@ -33,7 +33,7 @@ static bool translate_one(const char *self_map, uint64_t host, uint64_t size, ui
 int engine_userns_translate(const char *self_map, const struct engine_idmap *maps, size_t n,
                             const char *what, char **ret_text, struct rctr_error *err)
 {
-        cleanup_buf struct buf text;
+        cleanup_buf struct buf text = {0};
 
         buf_init(&text, 0);
         for (size_t i = 0; i < n; i++) {

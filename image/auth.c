@@ -244,7 +244,7 @@ int image_auth_lookup(const char *authfile, const char *name, struct image_auth_
         cleanup_strv char **paths = image_auth_paths(authfile);
 
         for (char **p = paths; *p; p++) {
-                cleanup_buf struct buf b;
+                cleanup_buf struct buf b = {0};
                 bool missing;
                 int r;
 
@@ -270,7 +270,7 @@ int image_auth_lookup(const char *authfile, const char *name, struct image_auth_
 /* The file's JSON for editing: {} when missing; its "auths" object created if absent. */
 static int load_for_edit(const char *path, json_t **ret, json_t **ret_auths, struct rctr_error *err)
 {
-        cleanup_buf struct buf b;
+        cleanup_buf struct buf b = {0};
         json_auto_t *root = NULL;
         json_t *auths;
         bool missing;

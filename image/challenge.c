@@ -61,7 +61,7 @@ static bool at_param_equals(const struct scanner *s)
 /* A quoted-string (the opening quote already consumed) with its backslash escapes resolved. */
 static int scan_quoted(struct scanner *s, char **ret, struct rctr_error *err)
 {
-        cleanup_buf struct buf b;
+        cleanup_buf struct buf b = {0};
 
         buf_init(&b, IMAGE_CHALLENGE_MAX);
         while (s->p < s->end && *s->p != '"') {

@@ -288,7 +288,7 @@ static int pull_source(struct storage_store *s, const struct source *src,
 {
         cleanup_image_ref struct image_ref from = {0};
         cleanup_registry struct image_registry *reg = NULL;
-        cleanup_buf struct buf body, config;
+        cleanup_buf struct buf body = {0}, config = {0};
         cleanup_free char *top = NULL, *name = recorded_name(src->ref), *mdigest = NULL;
         CLEANUP(image_manifest_clear) struct image_manifest m = {0};
         CLEANUP(image_config_clear) struct image_config cfg = {0};

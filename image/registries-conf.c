@@ -581,7 +581,7 @@ static int regconf_from_toml(const char *path, const struct toml_value *root, bo
 int regconf_read(const char *path, bool main_file, struct image_regconf **ret,
                  struct rctr_error *err)
 {
-        cleanup_buf struct buf text;
+        cleanup_buf struct buf text = {0};
         cleanup_close int fd = -1;
         CLEANUP(toml_freep) struct toml_value *root = NULL;
         cleanup_regconf struct image_regconf *c = xzalloc(sizeof(*c));

@@ -259,7 +259,7 @@ static int parse_escape(struct parser *ps, struct buf *b)
 /* "basic" (escapes) or 'literal' string on one line; p is at the opening quote. */
 static int parse_string(struct parser *ps, char **ret)
 {
-        cleanup_buf struct buf b;
+        cleanup_buf struct buf b = {0};
         char quote = *ps->p;
         int r;
 

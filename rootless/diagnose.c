@@ -45,7 +45,7 @@ char *rootless_userns_explain(int code, const char *userns_clone, const char *ma
 static char *read_sysctl(const char *path)
 {
         cleanup_error struct rctr_error err = {0};
-        cleanup_buf struct buf b;
+        cleanup_buf struct buf b = {0};
 
         buf_init(&b, 64);
         if (fs_read_at(AT_FDCWD, path, &b, &err) < 0)

@@ -7,7 +7,7 @@
 
 char *rootless_idmap_text(uint32_t host_id, const struct rootless_ranges *ranges)
 {
-        cleanup_buf struct buf b;
+        cleanup_buf struct buf b = {0};
         uint64_t inside = 1;
 
         buf_init(&b, 0);

@@ -127,7 +127,7 @@ static int map_ids(pid_t pid, const char *helper, const char *file, uint32_t hos
                    const struct rootless_ranges *ranges, struct rctr_error *err)
 {
         cleanup_strv char **argv = NULL;
-        cleanup_buf struct buf out;
+        cleanup_buf struct buf out = {0};
         int status;
 
         buf_init(&out, 4096);
@@ -277,7 +277,7 @@ int rootless_pause_create(int rundirfd, const struct rootless_plan *plan, struct
 static int pause_open_proc(int rundirfd, pid_t *ret_pid, struct rctr_error *err)
 {
         cleanup_error struct rctr_error ignored = {0};
-        cleanup_buf struct buf text, comm;
+        cleanup_buf struct buf text = {0}, comm = {0};
         cleanup_free char *path = NULL;
         cleanup_close int procfd = -1;
         uint64_t pid;

@@ -30,7 +30,7 @@ static int read_self_map(const char *name, struct buf *out)
 
 bool rootless_in_userns(void)
 {
-        cleanup_buf struct buf map;
+        cleanup_buf struct buf map = {0};
         unsigned long a, b, c;
 
         buf_init(&map, 64 * 1024);
@@ -48,7 +48,7 @@ bool rootless_is_rootless(void)
 
 static bool self_map_single(const char *name)
 {
-        cleanup_buf struct buf map;
+        cleanup_buf struct buf map = {0};
         char *nl;
 
         buf_init(&map, 64 * 1024);

@@ -83,7 +83,7 @@ static int subid_get_from_file(enum rootless_id_kind kind, const char *user, uin
                                struct rootless_ranges *ret, struct rctr_error *err)
 {
         const char *path = rootless_subid_file(kind);
-        cleanup_buf struct buf text;
+        cleanup_buf struct buf text = {0};
         cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
 
         buf_init(&text, SUBID_FILE_MAX);

@@ -135,7 +135,7 @@ json_t *storage_images_json(const struct storage_images *imgs)
 
 int storage_images_load(struct storage_store *s, struct storage_images *ret, struct rctr_error *err)
 {
-        cleanup_buf struct buf text;
+        cleanup_buf struct buf text = {0};
         int r;
 
         buf_init(&text, STORAGE_IMAGES_MAX);

@@ -184,7 +184,7 @@ static int apply_flags(struct engine_process *p, const struct exec_flags *f, cha
 /* --process FILE: the whole process, as in config.json. */
 static int load_process_file(const char *path, struct engine_process *p, struct rctr_error *err)
 {
-        cleanup_buf struct buf text;
+        cleanup_buf struct buf text = {0};
         json_auto_t *obj = NULL;
         int r;
 

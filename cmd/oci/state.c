@@ -402,7 +402,7 @@ static char *proc_cmdline(pid_t pid)
 {
         cleanup_error struct rctr_error ignored = {0};
         cleanup_free char *path = xasprintf("/proc/%d/cmdline", (int)pid);
-        cleanup_buf struct buf text;
+        cleanup_buf struct buf text = {0};
 
         buf_init(&text, 4096);
         (void)fs_read_at(AT_FDCWD, path, &text, &ignored);

@@ -28,7 +28,7 @@ setup_file() {
                 make_oci "$d/$kind" --tag latest --base "$RCTR_BUSYBOX_OCI" --layer "$kind"
                 push "$d/$kind" "hostile-$kind"
         done
-        make_oci "$d/wh" --tag latest --base "$RCTR_BUSYBOX_OCI" --layer whiteout --layer opaque --layer files
+        make_oci "$d/wh" --tag latest --base "$RCTR_BUSYBOX_OCI" --layer homefile --layer whiteout --layer opaque --layer files
         push "$d/wh" whiteouts
 }
 
@@ -133,7 +133,7 @@ store_listing() {
         run_rctr inspect "$RCTR_REGISTRY/whiteouts"
         local layers
         layers=$(jq -r '.[0].RootFS.diff_ids | length' <<<"$output")
-        [ "$layers" -eq 4 ]
+        [ "$layers" -eq 5 ]
         # the whiteout of /etc/group: a 0/0 character device; /home: opaque
         run "$RCTR" unshare sh -c "cd '$RCTR_ROOT/layers' && for d in */diff; do
                 [ -c \$d/etc/group ] && stat -c '%t,%T' \$d/etc/group

@@ -286,7 +286,7 @@ static void test_errors(void)
  */
 static void test_too_big(void)
 {
-        cleanup_buf struct buf text;
+        cleanup_buf struct buf text = {0};
         const char *msg;
         int code = 0;
 

@@ -324,7 +324,7 @@ static void test_store(void)
         write_file("bad.json", "{not json");
         {
                 cleanup_free char *bad = path_in("bad.json");
-                cleanup_buf struct buf b;
+                cleanup_buf struct buf b = {0};
                 cleanup_close int fd = open(bad, O_RDONLY | O_CLOEXEC);
 
                 ok(image_auth_store(bad, "c.io", "u", "p", &err) == -EBADMSG,

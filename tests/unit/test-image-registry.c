@@ -150,7 +150,7 @@ static bool sink_matches(struct sink *s, const char *digest)
 static int manifest(struct image_registry *r, const char *repo, const char *ref, char **type,
                     char **digest, char **msg)
 {
-        cleanup_buf struct buf out;
+        cleanup_buf struct buf out = {0};
         struct rctr_error err = {0};
         int rr;
 

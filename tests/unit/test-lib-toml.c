@@ -274,7 +274,7 @@ static void test_errors(void)
 
 static void test_caps(void)
 {
-        cleanup_buf struct buf doc;
+        cleanup_buf struct buf doc = {0};
 
         /* One table with more keys than TOML_MAX_KEYS. */
         buf_init(&doc, 0);

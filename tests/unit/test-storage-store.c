@@ -43,7 +43,7 @@ static void test_store(const char *dir)
         CLEANUP(storage_store_freep) struct storage_store *s = NULL;
         cleanup_error struct rctr_error err = {0};
         cleanup_free char *stage = NULL, *stage2 = NULL, *path = xasprintf("%s/store", dir);
-        cleanup_buf struct buf blob;
+        cleanup_buf struct buf blob = {0};
         cleanup_close int fd = -1, fd2 = -1, diff = -1;
         pid_t pid;
         int status = 0;
