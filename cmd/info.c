@@ -20,6 +20,7 @@
 #include "net/probe.h"
 #include "options.h"
 #include "rootless/rootless.h"
+#include "storage/driver.h"
 #include "storage/probe.h"
 
 /* /proc/self/{uid,gid}_map as [{"container_id", "host_id", "size"}], podman's idMappings. */
@@ -80,6 +81,19 @@ static json_t *host_json(struct cmd_global *g, uid_t uid, const char *userns_err
         return host;
 }
 
+/* The driver the store keeps (chosen at its first use), beside the one the probe would pick. */
+static void add_driver_in_use(json_t *storage, const struct cmd_global *g)
+{
+        cleanup_error struct rctr_error ignored = {0};
+        enum storage_driver_kind kind;
+
+        if (g->storage_driver)
+                json_object_set_new(storage, "driverInUse", json_string(g->storage_driver));
+        else if (storage_driver_read_cache(g->root, &kind, &ignored) > 0)
+                json_object_set_new(storage, "driverInUse",
+                                    json_string(storage_driver_name(kind)));
+}
+
 int cmd_info(struct cmd_global *g, int argc, char **argv, struct rctr_error *err)
 {
         struct cmd_parser p = {
@@ -115,5 +129,6 @@ int cmd_info(struct cmd_global *g, int argc, char **argv, struct rctr_error *err
                          "storage", storage_probe(g->root, g->rootless), "paths", "root", g->root,
                          "runroot", g->runroot);
         json_object_set_new(info, "version", cmd_version_json());
+        add_driver_in_use(json_object_get(info, "storage"), g);
         return jsonutil_print_format(info, format, err);
 }
