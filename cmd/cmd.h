@@ -52,6 +52,7 @@ int cmd_login(struct cmd_global *g, int argc, char **argv, struct rctr_error *er
 int cmd_logout(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
 int cmd_pull(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
 int cmd_rmi(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_system(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
 int cmd_tag(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
 int cmd_untag(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
 int cmd_unshare(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);

@@ -32,6 +32,7 @@ const struct cmd_def cmd_table[] = {
         {"oci", cmd_oci, "The OCI runtime, with runc's command line (also installed as rctr-oci)"},
         {"pull", cmd_pull, "Copy an image from a registry into the store"},
         {"rmi", cmd_rmi, "Remove images"},
+        {"system", cmd_system, "Manage rctr: df (space the store takes)"},
         {"tag", cmd_tag, "Give an image more names"},
         {"unshare", cmd_unshare, "Run a command inside rctr's rootless user namespace"},
         {"untag", cmd_untag, "Remove names from an image"},

@@ -219,8 +219,9 @@ static int record_image(struct storage_store *s, const char *name, const char *t
                 img.names[0] = xstrdup(name);
                 img.digest = xstrdup(top_digest);
                 img.created = cfg->created ? xstrdup(cfg->created) : NULL;
-                for (size_t i = 0; i < m->n_entries; i++)
-                        img.size += m->entries[i].size;
+                /* what it takes unpacked, as podman's SIZE column shows */
+                for (size_t i = 0; i < n; i++)
+                        img.size += storage_layer_size(s, chain_ids[i]);
                 img.layers = xzalloc((n + 1) * sizeof(char *));
                 for (size_t i = 0; i < n; i++)
                         img.layers[i] = xstrdup(chain_ids[i]);

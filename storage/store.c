@@ -15,6 +15,7 @@
 #include "lib/buf.h"
 #include "lib/error.h"
 #include "lib/fs.h"
+#include "lib/jsonutil.h"
 #include "lib/log.h"
 #include "lib/macros.h"
 #include "lib/xalloc.h"
@@ -307,4 +308,23 @@ int storage_layers_prune(struct storage_store *s, char **keep, struct rctr_error
                         return r;
         }
         return 0;
+}
+
+uint64_t storage_layer_size(struct storage_store *s, const char *chain_id)
+{
+        cleanup_error struct rctr_error ignored = {0};
+        cleanup_buf struct buf text = {0};
+        cleanup_free char *name = NULL;
+        json_auto_t *doc = NULL;
+        json_int_t size = 0;
+
+        if (!storage_digest_valid(chain_id))
+                return 0;
+        name = xasprintf("layers/%s/layer.json", chain_id + 7);
+        buf_init(&text, 64 * 1024);
+        if (fs_read_at(s->rootfd, name, &text, &ignored) < 0 ||
+            jsonutil_parse(text.data, text.len, text.max, &doc, &ignored) < 0 ||
+            jsonutil_get_int(doc, "unpacked_size", false, 0, INT64_MAX, &size, &ignored) < 0)
+                return 0;
+        return (uint64_t)size;
 }

@@ -76,3 +76,6 @@ int storage_layer_remove(struct storage_store *s, const char *chain_id, struct r
 
 /* Remove every layer not in keep (a strv of chain ids). The caller holds the exclusive lock. */
 int storage_layers_prune(struct storage_store *s, char **keep, struct rctr_error *err);
+
+/* The unpacked size of a layer as its layer.json records it; 0 when unknown. */
+uint64_t storage_layer_size(struct storage_store *s, const char *chain_id);

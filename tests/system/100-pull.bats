@@ -167,3 +167,17 @@ store_listing() {
         run_rctr images -q
         assert_output ''
 }
+
+@test "system df counts each layer once" {
+        run_rctr pull -q --tls-verify=false "$RCTR_REGISTRY/busybox:latest"
+        run_rctr tag "$RCTR_REGISTRY/busybox:latest" again
+        run_rctr system df --format json
+        [ "$(jq -r '.[0].Total' <<<"$output")" -eq 1 ]
+        local size
+        size=$(jq -r '.[0].Size' <<<"$output")
+        [ "$size" -gt 1000000 ]
+        run_rctr images --format json
+        [ "$(jq -r '.[0].Size' <<<"$output")" -eq "$size" ]
+        run_rctr system df
+        assert_line --regexp '^Images +1 +0 +'
+}
