@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "auth.h"
 #include "lib/buf.h"
@@ -14,6 +15,7 @@
 #include "lib/macros.h"
 #include "lib/xalloc.h"
 #include "manifest.h"
+#include "progress.h"
 #include "reference.h"
 #include "registries-conf.h"
 #include "registry.h"
@@ -24,6 +26,7 @@
 /* One pull from one source: what the threads share. */
 struct pull {
         struct storage_store *store;
+        struct image_progress *progress; /* NULL: quiet */
         struct image_registry *reg;
         const struct image_pull_opts *o;
         const char *repo;
@@ -35,15 +38,6 @@ struct pull {
         struct rctr_error err;
 };
 
-/* "Copying blob 1a2b3c4d5e6f done": a line per step, as podman prints without a terminal. */
-static void say_blob(const struct pull *p, const char *digest, const char *what)
-{
-        if (p->o->progress) {
-                fprintf(p->o->progress, "Copying blob %.12s %s\n", digest + 7, what);
-                fflush(p->o->progress);
-        }
-}
-
 static enum storage_compression compression_of(enum image_compression c)
 {
         return c == IMAGE_COMPRESSION_GZIP   ? STORAGE_COMPRESSION_GZIP
@@ -54,6 +48,7 @@ static enum storage_compression compression_of(enum image_compression c)
 struct blob_sink {
         struct storage_layer_writer *w;
         struct pull *p;
+        size_t i;
 };
 
 static int blob_write(void *ctx, const void *data, size_t len, struct rctr_error *err)
@@ -63,6 +58,8 @@ static int blob_write(void *ctx, const void *data, size_t len, struct rctr_error
         /* another layer failed: stop this download too */
         if (__atomic_load_n(&sink->p->failed, __ATOMIC_RELAXED))
                 return rctr_error_set(err, ECANCELED, "canceled");
+        image_progress_update(sink->p->progress, sink->i,
+                              storage_layer_writer_received(sink->w) + len);
         return storage_layer_writer_write(sink->w, data, len, err);
 }
 
@@ -75,11 +72,11 @@ static int pull_layer(struct pull *p, size_t i, struct rctr_error *err)
                                          .chain_id = p->chain_ids[i],
                                          .compression = compression_of(d->compression)};
         CLEANUP(storage_layer_writer_freep) struct storage_layer_writer *w = NULL;
-        struct blob_sink sink = {.p = p};
+        struct blob_sink sink = {.p = p, .i = i};
         int r;
 
         if (storage_layer_exists(p->store, p->chain_ids[i])) {
-                say_blob(p, d->digest, "skipped: already exists");
+                image_progress_done(p->progress, i, "skipped: already exists");
                 return 0;
         }
         r = storage_layer_writer_new(p->store, &e, p->o->unpack, &w, err);
@@ -92,7 +89,7 @@ static int pull_layer(struct pull *p, size_t i, struct rctr_error *err)
         /* the writer serializes its commits: the store's lock is per process, not thread */
         r = storage_layer_writer_finish(w, err);
         if (r >= 0)
-                say_blob(p, d->digest, "done");
+                image_progress_done(p->progress, i, "done");
         return r;
 }
 
@@ -147,6 +144,21 @@ static int pull_layers(struct pull *p, struct rctr_error *err)
         *err = p->err;
         memset(&p->err, 0, sizeof(p->err));
         return -(err->code ? err->code : EIO);
+}
+
+static struct image_progress *layer_progress(const struct image_pull_opts *o,
+                                             const struct image_manifest *m)
+{
+        cleanup_free char **digests = xzalloc((m->n_entries + 1) * sizeof(char *));
+        cleanup_free uint64_t *sizes = xzalloc((m->n_entries + 1) * sizeof(uint64_t));
+
+        for (size_t i = 0; i < m->n_entries; i++) {
+                digests[i] = m->entries[i].digest;
+                sizes[i] = m->entries[i].size;
+        }
+        /* the digests stay m's: the progress lives no longer than the pull */
+        return image_progress_new(o->progress, o->progress && isatty(fileno(o->progress)),
+                                  m->n_entries, digests, sizes);
 }
 
 /* The image manifest for ref: through the index when there is one. */
@@ -316,9 +328,11 @@ static int pull_source(struct storage_store *s, const struct source *src,
                 fprintf(o->progress, "Copying config %.12s done\n", m.config.digest + 7);
         chain = image_chain_ids(cfg.diff_ids);
         p.reg = reg, p.repo = from.repository, p.diff_ids = cfg.diff_ids, p.chain_ids = chain;
+        p.progress = layer_progress(o, &m);
         pthread_mutex_init(&p.lock, NULL);
         r = pull_layers(&p, err);
         pthread_mutex_destroy(&p.lock);
+        image_progress_free(p.progress);
         /* the image's own documents, by digest, for inspect and save */
         mdigest = digest_sha256_of(body.data, body.len);
         if (r >= 0)
