@@ -344,10 +344,10 @@ static int status_error(const struct reg_request *q, const char *what, const cha
 /* ---- manifests ---- */
 
 static const char *const manifest_types[] = {
-        IMAGE_MEDIA_OCI_INDEX,
-        IMAGE_MEDIA_DOCKER_LIST,
-        IMAGE_MEDIA_OCI_MANIFEST,
-        IMAGE_MEDIA_DOCKER_V2S2,
+        IMAGE_MT_OCI_INDEX,
+        IMAGE_MT_DOCKER_LIST,
+        IMAGE_MT_OCI_MANIFEST,
+        IMAGE_MT_DOCKER_V2S2,
 };
 
 static const char *known_type(const char *t)
@@ -360,8 +360,8 @@ static const char *known_type(const char *t)
 
 static bool schema1_type(const char *t)
 {
-        return t && (strcasecmp(t, IMAGE_MEDIA_DOCKER_V2S1) == 0 ||
-                     strcasecmp(t, IMAGE_MEDIA_DOCKER_V2S1_S) == 0);
+        return t && (strcasecmp(t, IMAGE_MT_DOCKER_V2S1) == 0 ||
+                     strcasecmp(t, IMAGE_MT_DOCKER_V2S1_SIGNED) == 0);
 }
 
 /* Content types servers use when they do not know better: the document has to say. */
@@ -393,14 +393,14 @@ static const char *guess_type(const struct buf *body, bool *ret_schema1)
                 goto out;
         }
         if (json_is_array(json_object_get(root, "manifests"))) {
-                t = IMAGE_MEDIA_OCI_INDEX;
+                t = IMAGE_MT_OCI_INDEX;
         } else if (json_is_object(json_object_get(root, "config"))) {
                 const char *ct = json_string_value(
                         json_object_get(json_object_get(root, "config"), "mediaType"));
 
                 t = ct && streq(ct, "application/vnd.docker.container.image.v1+json")
-                            ? IMAGE_MEDIA_DOCKER_V2S2
-                            : IMAGE_MEDIA_OCI_MANIFEST;
+                            ? IMAGE_MT_DOCKER_V2S2
+                            : IMAGE_MT_OCI_MANIFEST;
         }
 out:
         json_decref(root);
@@ -432,10 +432,10 @@ static int manifest_type(const struct reg_request *q, const struct buf *body, co
         return 0;
 }
 
-#define MANIFEST_ACCEPT                                                                   \
-        IMAGE_MEDIA_OCI_INDEX ", " IMAGE_MEDIA_DOCKER_LIST ", " IMAGE_MEDIA_OCI_MANIFEST  \
-                              ", " IMAGE_MEDIA_DOCKER_V2S2 ", " IMAGE_MEDIA_DOCKER_V2S1_S \
-                              ", " IMAGE_MEDIA_DOCKER_V2S1
+#define MANIFEST_ACCEPT                                                               \
+        IMAGE_MT_OCI_INDEX ", " IMAGE_MT_DOCKER_LIST ", " IMAGE_MT_OCI_MANIFEST       \
+                           ", " IMAGE_MT_DOCKER_V2S2 ", " IMAGE_MT_DOCKER_V2S1_SIGNED \
+                           ", " IMAGE_MT_DOCKER_V2S1
 
 int image_registry_get_manifest(struct image_registry *r, const char *repo, const char *reference,
                                 struct buf *out, char **ret_media_type, char **ret_digest,

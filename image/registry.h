@@ -32,6 +32,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "manifest.h" /* the media types */
+
 struct buf;
 struct rctr_error;
 
@@ -41,13 +43,6 @@ struct image_registry; /* opaque */
 #define IMAGE_MANIFEST_MAX   (4 * 1024 * 1024)
 #define IMAGE_TOKEN_BODY_MAX (1024 * 1024)
 #define IMAGE_ERROR_BODY_MAX (64 * 1024)
-
-#define IMAGE_MEDIA_OCI_INDEX     "application/vnd.oci.image.index.v1+json"
-#define IMAGE_MEDIA_OCI_MANIFEST  "application/vnd.oci.image.manifest.v1+json"
-#define IMAGE_MEDIA_DOCKER_LIST   "application/vnd.docker.distribution.manifest.list.v2+json"
-#define IMAGE_MEDIA_DOCKER_V2S2   "application/vnd.docker.distribution.manifest.v2+json"
-#define IMAGE_MEDIA_DOCKER_V2S1   "application/vnd.docker.distribution.manifest.v1+json"
-#define IMAGE_MEDIA_DOCKER_V2S1_S "application/vnd.docker.distribution.manifest.v1+prettyjws"
 
 struct image_registry_opts {
         const char *host;                /* "localhost:5000", "quay.io"; "docker.io" is served by

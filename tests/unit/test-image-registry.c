@@ -237,7 +237,7 @@ static void test_plain(const char *host, struct fixture *f)
         buf_init(&out, IMAGE_MANIFEST_MAX);
         ok(image_registry_get_manifest(r, "busybox", "latest", &out, &type, &digest, &err) == 0,
            "docker-registry: manifest busybox:latest");
-        is_str(type, IMAGE_MEDIA_OCI_MANIFEST, "its media type");
+        is_str(type, IMAGE_MT_OCI_MANIFEST, "its media type");
         is_str(digest, f->manifest_digest, "its digest is the pushed one");
         ok(out.len == f->manifest.len && memcmp(out.data, f->manifest.data, out.len) == 0,
            "its bytes are the pushed ones");
@@ -540,11 +540,11 @@ static void test_fake_types(void)
         CLEAR(msg);
         CLEAR(want);
         ok(manifest(r, "jsontype", "latest", &type, NULL, &msg) == 0 &&
-                   streq(type, IMAGE_MEDIA_OCI_MANIFEST),
+                   streq(type, IMAGE_MT_OCI_MANIFEST),
            "application/json: the mediaType field decides");
         CLEAR(type);
         ok(manifest(r, "notype", "latest", &type, NULL, &msg) == 0 &&
-                   streq(type, IMAGE_MEDIA_DOCKER_V2S2),
+                   streq(type, IMAGE_MT_DOCKER_V2S2),
            "text/plain without mediaType: recognised as docker schema 2 by its config");
         CLEAR(type);
         ok(manifest(r, "schema1", "latest", &type, NULL, &msg) == -EOPNOTSUPP &&
