@@ -90,8 +90,7 @@ static void add_driver_in_use(json_t *storage, const struct cmd_global *g)
         if (g->storage_driver)
                 json_object_set_new(storage, "driverInUse", json_string(g->storage_driver));
         else if (storage_driver_read_cache(g->root, &kind, &ignored) > 0)
-                json_object_set_new(storage, "driverInUse",
-                                    json_string(storage_driver_name(kind)));
+                json_object_set_new(storage, "driverInUse", json_string(storage_driver_name(kind)));
 }
 
 int cmd_info(struct cmd_global *g, int argc, char **argv, struct rctr_error *err)

@@ -15,13 +15,13 @@ struct storage_unpack_opts;
 struct rctr_error;
 
 struct image_pull_opts {
-        const char *authfile;  /* --authfile, or NULL: the usual places */
-        const char *creds;     /* --creds USER:PASS, or NULL */
-        int tls_verify;        /* --tls-verify: -1 as registries.conf says, 0 off, 1 on */
+        const char *authfile; /* --authfile, or NULL: the usual places */
+        const char *creds;    /* --creds USER:PASS, or NULL */
+        int tls_verify;       /* --tls-verify: -1 as registries.conf says, 0 off, 1 on */
         const struct image_platform *platform; /* NULL: this host's */
-        FILE *progress;        /* where to say what happens (stderr), NULL: nothing */
-        bool have_tty;         /* short names: never prompt, but ambiguity is an error without */
-        unsigned parallel;     /* layers at once; 0: 3 */
+        FILE *progress;    /* where to say what happens (stderr), NULL: nothing */
+        bool have_tty;     /* short names: never prompt, but ambiguity is an error without */
+        unsigned parallel; /* layers at once; 0: 3 */
         const struct storage_unpack_opts *unpack;
 };
 
