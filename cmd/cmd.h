@@ -51,6 +51,9 @@ int cmd_inspect(struct cmd_global *g, int argc, char **argv, struct rctr_error *
 int cmd_login(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
 int cmd_logout(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
 int cmd_pull(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_save(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_load(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_import(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
 int cmd_rmi(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
 int cmd_system(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
 int cmd_tag(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);

@@ -21,6 +21,7 @@
 #include "lib/macros.h"
 #include "lib/xalloc.h"
 #include "storage/store.h"
+#include "storage/tar-split.h"
 #include "storage/unpack.h"
 
 /* What copy_fd() reads at once. */
@@ -55,6 +56,7 @@ struct storage_layer_writer {
 
         struct digest_sha256 *blob_sha, *tar_sha;
         struct storage_decompress *dec;
+        struct storage_tar_split_rec *split; /* what `save` reassembles the tar from */
         uint64_t received, unpacked;
         char *got_digest, *got_diff_id; /* owned, after end() */
 };
@@ -177,6 +179,7 @@ static int send_all(struct storage_layer_writer *w, const unsigned char *p, size
 static int tar_out(void *ctx, const void *data, size_t len, struct rctr_error *err)
 {
         struct storage_layer_writer *w = ctx;
+        int r;
 
         if (len > w->max_unpacked - w->unpacked)
                 return rctr_error_set(err, EFBIG,
@@ -184,6 +187,9 @@ static int tar_out(void *ctx, const void *data, size_t len, struct rctr_error *e
                                       w->max_unpacked);
         w->unpacked += len;
         digest_sha256_update(w->tar_sha, data, len);
+        r = storage_tar_split_rec_feed(w->split, data, len, err);
+        if (r < 0)
+                return r;
         return send_all(w, data, len, err);
 }
 
@@ -224,7 +230,8 @@ static int make_stage(struct storage_layer_writer *w, struct rctr_error *err)
                 return rctr_error_sys(err, errno, "%s: create the unpack socket", w->what);
         w->rfd = sv[0];
         w->wfd = sv[1];
-        return 0;
+        r = storage_tar_split_rec_new(w->stage_fd, STORAGE_TAR_SPLIT_NAME, &w->split, err);
+        return r < 0 ? rctr_error_prefix(err, "%s", w->what) : 0;
 }
 
 int storage_layer_writer_new(struct storage_store *s, const struct storage_layer_expect *e,
@@ -370,6 +377,9 @@ int storage_layer_writer_end(struct storage_layer_writer *w, struct rctr_error *
         r = check_blob(w, err);
         if (r >= 0)
                 r = check_tar(w, err);
+        /* 0: the tar names a file twice and can't be rebuilt from diff/, save repacks it */
+        if (r >= 0)
+                r = storage_tar_split_rec_end(w->split, err);
         if (r >= 0)
                 r = write_layer_json(w, err);
         /*
@@ -432,6 +442,7 @@ void storage_layer_writer_free(struct storage_layer_writer *w)
                 close_nointr(w->rfd);
         discard_stage(w);
         storage_decompress_free(w->dec);
+        storage_tar_split_rec_free(w->split);
         digest_sha256_free(w->blob_sha);
         digest_sha256_free(w->tar_sha);
         rctr_error_clear(&w->failure);

@@ -6,7 +6,8 @@
  * Nothing is committed before the blob's digest, its size and the uncompressed digest (diff_id)
  * matched; on any failure the stage is removed and the error names the blob ("layer sha256:…:
  * digest mismatch: got sha256:…"). Neither the blob nor the tar is ever kept whole, in memory or
- * on disk.
+ * on disk; what `save` needs to give the tar back byte for byte is recorded beside the layer's
+ * files as it streams by (storage/tar-split.h).
  *
  * One writer is used by one thread at a time; writers for different layers run in parallel.
  */

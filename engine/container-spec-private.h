@@ -1,0 +1,51 @@
+/* Shared between the engine/container-*.c files that build a container's config.json. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+struct engine_run_flags;
+struct rctr_error;
+
+struct engine_container_user {
+        uint32_t uid, gid;
+        uint32_t *gids; /* owned: supplementary groups, in order, without duplicates */
+        size_t n_gids;
+        char *home; /* owned: the passwd entry's home, or NULL when the user has none */
+};
+
+void engine_container_user_clear(struct engine_container_user *u);
+
+/*
+ * Resolve user ("name", "uid", "name:group", "uid:gid", or NULL/"" for root) and group_add in
+ * the rootfs's /etc/passwd and /etc/group, opened inside rootfsfd. Returns 0, -ENOENT for a name
+ * not found (podman's message), -EINVAL for a bad id or -errno reading the files.
+ */
+int engine_container_user_resolve(int rootfsfd, const char *user, char *const *group_add,
+                                  struct engine_container_user *ret, struct rctr_error *err);
+
+/* mounts: the defaults, the user's, --init's and --read-only's tmpfs; sets annotations. */
+int engine_container_mounts(const struct engine_run_flags *f, bool rootless, json_t *spec,
+                            struct rctr_error *err);
+
+/* process.capabilities (root_user: uid 0 in the container) */
+int engine_container_caps(const struct engine_run_flags *f, bool root_user, json_t *process,
+                          struct rctr_error *err);
+
+/* process.rlimits from the defaults and --ulimit. */
+int engine_container_rlimits(const struct engine_run_flags *f, bool rootless, json_t *process,
+                             struct rctr_error *err);
+
+/* linux.sysctl, linux.devices, linux.seccomp, masked and read-only paths. */
+int engine_container_linux(const struct engine_run_flags *f, bool rootless, json_t *linux_,
+                           struct rctr_error *err);
+
+/* "64m", "1g", "512" (bytes), docker's binary units. Returns 0 or -EINVAL / -ERANGE. */
+int engine_container_parse_size(const char *s, uint64_t *ret);
+
+/* Whether list (NULL-terminated, may be NULL) has an entry equal to s. */
+bool engine_container_strv_contains(char *const *list, const char *s);
