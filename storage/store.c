@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
@@ -35,6 +36,27 @@ bool storage_digest_valid(const char *digest)
         return true;
 }
 
+/*
+ * A stage is made as tmp/.new-<name>, locked, and only then renamed to tmp/<name> (see
+ * storage_stage_new()): scans never look at a .new- one that is younger than this, so they cannot
+ * take a stage between its creation and its lock. One older is what a process killed in that
+ * instant left.
+ */
+#define STAGE_NEW_PREFIX  ".new-"
+#define STAGE_NEW_MAX_AGE 60
+
+/* A half-made stage (.new-*) that nobody can still be making. */
+static bool stage_new_abandoned(int tmpfd, const char *name)
+{
+        struct timespec now;
+        struct stat st;
+
+        if (fstatat(tmpfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+                return false;
+        clock_gettime(CLOCK_REALTIME, &now);
+        return now.tv_sec - st.st_mtim.tv_sec > STAGE_NEW_MAX_AGE;
+}
+
 /* A staging directory nobody holds locked is what a crashed (or killed) pull left. */
 static void remove_stale_stages(struct storage_store *s)
 {
@@ -48,9 +70,14 @@ static void remove_stale_stages(struct storage_store *s)
         while (d && (de = readdir(d))) {
                 cleanup_error struct rctr_error ignored = {0};
                 cleanup_close int fd = -1;
+                bool being_made =
+                        strncmp(de->d_name, STAGE_NEW_PREFIX, strlen(STAGE_NEW_PREFIX)) == 0;
 
-                if (de->d_name[0] == '.')
+                /* not even a try-lock on one being made: its maker's own lock would fail */
+                if (being_made && !stage_new_abandoned(tmpfd, de->d_name))
                         continue;
+                if (!being_made && de->d_name[0] == '.')
+                        continue; /* ".", "..", and nothing of ours */
                 fd = openat(tmpfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0)
                         continue; /* in use */
@@ -149,33 +176,61 @@ int storage_blob_get(struct storage_store *s, const char *digest, struct buf *ou
         return fs_read_at(dirfd, digest + 7, out, err);
 }
 
+/* tmp/.new-NAME made, opened and locked: not yet seen by scans. Returns the fd or -errno. */
+static int stage_make_locked(struct storage_store *s, const char *newrel, struct rctr_error *err)
+{
+        int fd;
+
+        if (mkdirat(s->rootfd, newrel, 0700) < 0)
+                return errno == EEXIST
+                               ? -EEXIST
+                               : rctr_error_sys(err, errno, "create %s/%s", s->path, newrel);
+        fd = openat(s->rootfd, newrel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        /* our lock says "in use" to remove_stale_stages() of other processes */
+        if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                int e = errno;
+
+                if (fd >= 0)
+                        close_nointr(fd);
+                (void)unlinkat(s->rootfd, newrel, AT_REMOVEDIR);
+                return rctr_error_sys(err, e, "lock %s/%s", s->path, newrel);
+        }
+        return fd;
+}
+
 int storage_stage_new(struct storage_store *s, char **ret_name, struct rctr_error *err)
 {
         for (int attempt = 0; attempt < 16; attempt++) {
                 uint64_t rnd = 0;
-                cleanup_free char *name = NULL, *rel = NULL;
-                int fd;
+                cleanup_free char *name = NULL, *rel = NULL, *newrel = NULL;
+                cleanup_close int fd = -1;
 
                 if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
                         return rctr_error_sys(err, errno, "random name");
                 name = xasprintf("%016llx", (unsigned long long)rnd);
                 rel = xasprintf("tmp/%s", name);
-                if (mkdirat(s->rootfd, rel, 0700) < 0) {
-                        if (errno == EEXIST)
-                                continue;
-                        return rctr_error_sys(err, errno, "create %s/%s", s->path, rel);
-                }
-                fd = openat(s->rootfd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                /* our lock says "in use" to remove_stale_stages() of other processes */
-                if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                newrel = xasprintf("tmp/" STAGE_NEW_PREFIX "%s", name);
+                fd = stage_make_locked(s, newrel, err);
+                if (fd == -EEXIST)
+                        continue;
+                if (fd < 0)
+                        return fd;
+                /*
+                 * Visible to scans only now that it is locked (the lock stays with the inode).
+                 * NOREPLACE: a rename over an empty directory would replace it. A file system
+                 * without it (EINVAL) gets a plain rename: 64 random bits do not collide.
+                 */
+                if (renameat2(s->rootfd, newrel, s->rootfd, rel, RENAME_NOREPLACE) < 0 &&
+                    (errno != EINVAL || renameat(s->rootfd, newrel, s->rootfd, rel) < 0)) {
                         int e = errno;
 
-                        if (fd >= 0)
-                                close_nointr(fd);
-                        return rctr_error_sys(err, e, "lock %s/%s", s->path, rel);
+                        (void)unlinkat(s->rootfd, newrel, AT_REMOVEDIR);
+                        if (e == EEXIST || e == ENOTEMPTY)
+                                continue;
+                        return rctr_error_sys(err, e, "rename %s/%s to %s", s->path, newrel, name);
                 }
                 *ret_name = TAKE_PTR(name);
-                return fd;
+                return TAKE_FD(fd);
         }
         return rctr_error_set(err, EEXIST, "no free staging name in %s/tmp", s->path);
 }

@@ -1,7 +1,9 @@
 /* The image store: staging, layer commit, stale stages, blobs, images.json records. */
 #include <config.h>
 
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -97,6 +99,68 @@ static void test_store(const char *dir)
         ok(storage_blob_put(s, "sha256:../x", "{}", 2, &err) < 0, "no path as a digest");
 }
 
+/*
+ * Another process opening the store removes stages nobody holds locked: a stage must never be
+ * visible in tmp/ before it is locked, or that scan takes it from under its creator (seen as
+ * "lock STORE/tmp/X: No such file or directory" with concurrent pulls).
+ */
+static void test_stage_race(const char *dir)
+{
+        CLEANUP(storage_store_freep) struct storage_store *s = NULL;
+        cleanup_error struct rctr_error err = {0};
+        cleanup_free char *path = xasprintf("%s/race", dir);
+        int status = 0, failed = 0, made = 0;
+        pid_t pid;
+
+        ok(storage_store_open(path, &s, &err) == 0, "open a store to race on");
+        pid = fork();
+        if (pid == 0) {
+                /* scan after scan, as many short-lived commands (rctr images) do */
+                alarm(60); /* should the parent die without killing us */
+                for (;;) {
+                        struct storage_store *c = NULL;
+                        struct rctr_error e = {0};
+
+                        if (storage_store_open(path, &c, &e) < 0)
+                                _exit(1);
+                        storage_store_free(c);
+                }
+        }
+        for (int i = 0; i < 1000; i++) {
+                cleanup_free char *name = NULL;
+                int fd = storage_stage_new(s, &name, &err);
+
+                if (fd < 0) {
+                        if (failed++ == 0)
+                                printf("# %s\n", err.msg);
+                        rctr_error_clear(&err);
+                        continue;
+                }
+                made++;
+                if (mkdirat(fd, "diff", 0755) < 0 && failed++ == 0)
+                        printf("# stage %s gone under us: %s\n", name, strerror(errno));
+                storage_stage_discard(s, name);
+                close_nointr(fd);
+        }
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        ok(failed == 0, "1000 stages made while another process scans: %d failed", failed);
+        ok(made > 0, "and they were made");
+        {
+                /* a stage being made is invisible to scans; one a crash left half-made goes */
+                struct timespec old[2] = {{.tv_sec = 1}, {.tv_sec = 1}};
+                CLEANUP(storage_store_freep) struct storage_store *c = NULL;
+
+                ok(mkdirat(s->rootfd, "tmp/.new-young", 0700) == 0 &&
+                           mkdirat(s->rootfd, "tmp/.new-old", 0700) == 0 &&
+                           utimensat(s->rootfd, "tmp/.new-old", old, AT_SYMLINK_NOFOLLOW) == 0,
+                   "half-made stages");
+                ok(storage_store_open(path, &c, &err) == 0, "open again");
+                ok(exists_at(s->rootfd, "tmp/.new-young"), "a young one is kept: it is being made");
+                ok(!exists_at(s->rootfd, "tmp/.new-old"), "an old one is crash debris: removed");
+        }
+}
+
 static struct storage_image image(const char *id, const char *name)
 {
         struct storage_image img = {.id = xstrdup(id), .size = 42};
@@ -167,6 +231,7 @@ int main(void)
                 return 1;
         test_digest();
         test_store(dir);
+        test_stage_race(dir);
         test_images();
         (void)fs_remove_tree_at(AT_FDCWD, dir, &err);
         return tap_done();
