@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +87,41 @@ static void remove_stale_stages(struct storage_store *s)
         }
 }
 
+/*
+ * The temporary files of fs_write_atomic_at() (".NAME.PID.N.tmp") whose writer is gone: a
+ * process killed between write and rename leaves one. A pid taken again meanwhile keeps its file
+ * until a later open: harmless.
+ */
+static void remove_stale_temps(struct storage_store *s, const char *dirname)
+{
+        cleanup_close int dirfd = openat(s->rootfd, dirname, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        cleanup_dir DIR *d = NULL;
+        struct dirent *de;
+
+        if (dirfd < 0)
+                return;
+        d = fdopendir(dup(dirfd));
+        while (d && (de = readdir(d))) {
+                size_t len = strlen(de->d_name);
+                const char *end, *dot;
+                long pid;
+
+                if (de->d_name[0] != '.' || len < 6 || !streq(de->d_name + len - 4, ".tmp"))
+                        continue;
+                /* ".NAME.PID.N.tmp": the pid is the field before N */
+                end = de->d_name + len - 4;
+                dot = memrchr(de->d_name, '.', (size_t)(end - de->d_name));
+                if (!dot || dot == de->d_name)
+                        continue;
+                end = dot;
+                dot = memrchr(de->d_name, '.', (size_t)(end - de->d_name));
+                if (!dot || sscanf(dot + 1, "%ld", &pid) != 1 || pid <= 0)
+                        continue;
+                if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+                        (void)unlinkat(dirfd, de->d_name, 0);
+        }
+}
+
 int storage_store_open(const char *path, struct storage_store **ret, struct rctr_error *err)
 {
         CLEANUP(storage_store_freep) struct storage_store *s = xzalloc(sizeof(*s));
@@ -106,6 +142,8 @@ int storage_store_open(const char *path, struct storage_store **ret, struct rctr
         if (s->lockfd < 0)
                 return rctr_error_sys(err, errno, "open %s/storage.lock", path);
         remove_stale_stages(s);
+        remove_stale_temps(s, ".");
+        remove_stale_temps(s, "blobs/sha256");
         *ret = TAKE_PTR(s);
         return 0;
 }

@@ -172,6 +172,36 @@ static struct storage_image image(const char *id, const char *name)
         return img;
 }
 
+/* A killed writer's ".NAME.PID.N.tmp" goes at the next open; a live process's stays. */
+static void test_stale_temps(const char *dir)
+{
+        CLEANUP(storage_store_freep) struct storage_store *s = NULL;
+        cleanup_error struct rctr_error err = {0};
+        cleanup_free char *path = xasprintf("%s/temps", dir), *mine = NULL;
+        int status = 0;
+        pid_t dead = fork();
+
+        if (dead == 0)
+                _exit(0);
+        waitpid(dead, &status, 0);
+        ok(storage_store_open(path, &s, &err) == 0, "a store");
+        mine = xasprintf(".images.json.%d.0.tmp", (int)getpid());
+        {
+                cleanup_free char *gone = xasprintf(".images.json.%d.0.tmp", (int)dead);
+                cleanup_free char *blob = xasprintf("blobs/sha256/.%s.%d.3.tmp", D1 + 7, (int)dead);
+
+                ok(mkdirat(s->rootfd, "x", 0700) == 0, "setup");
+                close_nointr(openat(s->rootfd, gone, O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
+                close_nointr(openat(s->rootfd, blob, O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
+                close_nointr(openat(s->rootfd, mine, O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
+                storage_store_free(TAKE_PTR(s));
+                ok(storage_store_open(path, &s, &err) == 0, "reopened");
+                ok(!exists_at(s->rootfd, gone), "a dead writer's temporary file is removed");
+                ok(!exists_at(s->rootfd, blob), "also among the blobs");
+                ok(exists_at(s->rootfd, mine), "a live process's one stays");
+        }
+}
+
 static void test_images(void)
 {
         struct storage_images imgs = {0}, back = {0};
@@ -232,6 +262,7 @@ int main(void)
         test_digest();
         test_store(dir);
         test_stage_race(dir);
+        test_stale_temps(dir);
         test_images();
         (void)fs_remove_tree_at(AT_FDCWD, dir, &err);
         return tap_done();
