@@ -11,6 +11,7 @@
 #include "lib/jsonutil.h"
 #include "lib/macros.h"
 #include "lib/xalloc.h"
+#include "storage/store.h" /* storage_digest_valid */
 
 /* Registries cap manifests at 4 MiB; a config is never near that either. */
 #define IMAGE_MANIFEST_MAX (4u * 1024 * 1024)
@@ -66,12 +67,6 @@ void image_manifest_clear(struct image_manifest *m)
         memset(m, 0, sizeof(*m));
 }
 
-static bool digest_valid(const char *d)
-{
-        return strncmp(d, "sha256:", 7) == 0 && strlen(d) == 71 &&
-               strspn(d + 7, "0123456789abcdef") == 64;
-}
-
 static int parse_descriptor(json_t *obj, struct image_descriptor *d, struct rctr_error *err)
 {
         const char *mt = NULL, *digest = NULL;
@@ -84,7 +79,7 @@ static int parse_descriptor(json_t *obj, struct image_descriptor *d, struct rctr
                 r = jsonutil_get_int(obj, "size", true, 0, INT64_MAX, &size, err);
         if (r < 0)
                 return r;
-        if (!digest_valid(digest))
+        if (!storage_digest_valid(digest))
                 return rctr_error_set(err, EBADMSG, "digest: %s is not a sha256 digest", digest);
         d->media_type = xstrdup(mt ? mt : "");
         d->digest = xstrdup(digest);
@@ -307,7 +302,7 @@ int image_config_parse(const char *body, size_t len, size_t n_layers, struct ima
         if (r >= 0)
                 r = jsonutil_get_string(c.json, "created", false, &created, err);
         for (char **d = c.diff_ids; r >= 0 && *d; d++, n++)
-                if (!digest_valid(*d))
+                if (!storage_digest_valid(*d))
                         r = rctr_error_set(err, EBADMSG, "rootfs.diff_ids: %s is not a digest", *d);
         if (r >= 0 && n != n_layers)
                 r = rctr_error_set(err, EBADMSG,

@@ -18,6 +18,7 @@
 #include "lib/log.h"
 #include "lib/macros.h"
 #include "lib/xalloc.h"
+#include "storage/store.h" /* storage_digest_valid */
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 
@@ -293,13 +294,6 @@ static bool repo_valid(const char *repo)
         return strspn(repo, "abcdefghijklmnopqrstuvwxyz0123456789._-/") == n;
 }
 
-/* Only sha256 digests: they name blobs in the store, as image/reference.c accepts them. */
-static bool digest_valid(const char *s)
-{
-        return strncmp(s, "sha256:", 7) == 0 && strlen(s) == 7 + 64 &&
-               strspn(s + 7, "0123456789abcdef") == 64;
-}
-
 static bool tag_valid(const char *tag)
 {
         size_t n = strlen(tag);
@@ -316,7 +310,7 @@ static int check_names(struct image_registry *r, const char *repo, const char *r
         if (!repo_valid(repo))
                 return rctr_error_set(err, EINVAL, "pull %s/%s: invalid repository name", r->host,
                                       repo);
-        if (digest_valid(reference) || (!digest_only && tag_valid(reference)))
+        if (storage_digest_valid(reference) || (!digest_only && tag_valid(reference)))
                 return 0;
         return rctr_error_set(err, EINVAL, "pull %s/%s: invalid %s \"%s\"%s", r->host, repo,
                               digest_only ? "digest" : "tag", reference,
@@ -441,7 +435,7 @@ int image_registry_get_manifest(struct image_registry *r, const char *repo, cons
                                 struct buf *out, char **ret_media_type, char **ret_digest,
                                 struct rctr_error *err)
 {
-        bool by_digest = digest_valid(reference);
+        bool by_digest = storage_digest_valid(reference);
         cleanup_free char *what =
                 xasprintf("pull %s/%s%c%s", r->host, repo, by_digest ? '@' : ':', reference);
         cleanup_free char *ctx = xasprintf("pull %s/%s", r->host, repo), *url = NULL;
