@@ -9,7 +9,6 @@
 
 #include "auth.h"
 #include "lib/buf.h"
-#include "lib/digest.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/macros.h"
@@ -161,45 +160,46 @@ static struct image_progress *layer_progress(const struct image_pull_opts *o,
                                   m->n_entries, digests, sizes);
 }
 
-/* The image manifest for ref: through the index when there is one. */
+/*
+ * The image manifest for ref: through the index when there is one. *ret_top_digest is the digest
+ * of what reference named (the index, or the manifest itself), *ret_digest the image
+ * manifest's: the registry client computed both from the bytes it checked.
+ */
 static int fetch_manifest(struct image_registry *reg, const char *repo, const char *reference,
                           const struct image_platform *want, struct image_manifest *ret,
-                          char **ret_top_digest, struct buf *ret_body, struct rctr_error *err)
+                          char **ret_top_digest, char **ret_digest, struct buf *ret_body,
+                          struct rctr_error *err)
 {
-        cleanup_free char *mt = NULL, *digest = NULL;
-        struct image_manifest m = {0};
+        cleanup_free char *mt = NULL, *top = NULL, *digest = NULL, *chosen = NULL;
+        CLEANUP(image_manifest_clear) struct image_manifest m = {0};
         const struct image_descriptor *d;
-        int r = image_registry_get_manifest(reg, repo, reference, ret_body, &mt, &digest, err);
+        int r = image_registry_get_manifest(reg, repo, reference, ret_body, &mt, &top, err);
 
         if (r >= 0)
                 r = image_manifest_parse(ret_body->data, ret_body->len, mt, &m, err);
         if (r < 0)
                 return r;
-        *ret_top_digest = TAKE_PTR(digest);
-        if (m.kind == IMAGE_MANIFEST_IMAGE) {
-                *ret = m;
-                return 0;
-        }
-        d = image_manifest_choose(&m, want, err);
-        if (!d) {
+        if (m.kind == IMAGE_MANIFEST_INDEX) {
+                d = image_manifest_choose(&m, want, err);
+                if (!d)
+                        return -ENOENT;
+                chosen = xstrdup(d->digest);
                 image_manifest_clear(&m);
-                return -ENOENT;
+                free(mt), mt = NULL;
+                ret_body->len = 0;
+                r = image_registry_get_manifest(reg, repo, chosen, ret_body, &mt, &digest, err);
+                if (r >= 0)
+                        r = image_manifest_parse(ret_body->data, ret_body->len, mt, &m, err);
+                if (r >= 0 && m.kind != IMAGE_MANIFEST_IMAGE)
+                        r = rctr_error_set(err, EBADMSG, "the index entry %s is an index again",
+                                           chosen);
+                if (r < 0)
+                        return r;
         }
-        cleanup_free char *chosen = xstrdup(d->digest);
-        image_manifest_clear(&m);
-        free(mt), mt = NULL;
-        free(digest), digest = NULL;
-        ret_body->len = 0;
-        r = image_registry_get_manifest(reg, repo, chosen, ret_body, &mt, &digest, err);
-        if (r >= 0)
-                r = image_manifest_parse(ret_body->data, ret_body->len, mt, &m, err);
-        if (r >= 0 && m.kind != IMAGE_MANIFEST_IMAGE)
-                r = rctr_error_set(err, EBADMSG, "the index entry %s is an index again", chosen);
-        if (r < 0) {
-                image_manifest_clear(&m);
-                return r;
-        }
+        *ret_digest = digest ? TAKE_PTR(digest) : xstrdup(top);
+        *ret_top_digest = TAKE_PTR(top);
         *ret = m;
+        memset(&m, 0, sizeof(m)); /* handed over */
         return 0;
 }
 
@@ -316,7 +316,7 @@ static int pull_source(struct storage_store *s, const struct source *src,
         if (r < 0)
                 return r;
         r = fetch_manifest(reg, from.repository, from.digest ? from.digest : from.tag, want, &m,
-                           &top, &body, err);
+                           &top, &mdigest, &body, err);
         if (r >= 0)
                 r = image_registry_get_blob_mem(reg, from.repository, m.config.digest,
                                                 8u * 1024 * 1024, &config, err);
@@ -334,7 +334,6 @@ static int pull_source(struct storage_store *s, const struct source *src,
         pthread_mutex_destroy(&p.lock);
         image_progress_free(p.progress);
         /* the image's own documents, by digest, for inspect and save */
-        mdigest = digest_sha256_of(body.data, body.len);
         if (r >= 0)
                 r = storage_blob_put(s, m.config.digest, config.data, config.len, err);
         if (r >= 0)
