@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "cmd.h"
+#include "options.h"
 #include "image/reference.h"
 #include "lib/error.h"
 #include "lib/macros.h"
@@ -207,9 +208,8 @@ int cmd_image_find(const struct storage_images *imgs, const char *name, struct s
         return rctr_error_set(err, ENOENT, "%s: image not known (see rctr images)", name);
 }
 
-int cmd_image_open(struct cmd_global *g, const char *name, bool exclusive,
-                   struct storage_store **ret_store, struct storage_images *imgs,
-                   struct storage_image **ret, struct rctr_error *err)
+int cmd_images_load(struct cmd_global *g, bool exclusive, struct storage_store **ret_store,
+                    struct storage_images *imgs, struct rctr_error *err)
 {
         int r = cmd_store_open(g, ret_store, NULL, err);
 
@@ -217,7 +217,48 @@ int cmd_image_open(struct cmd_global *g, const char *name, bool exclusive,
                 r = storage_store_lock(*ret_store, exclusive, err);
         if (r >= 0)
                 r = storage_images_load(*ret_store, imgs, err);
-        if (r < 0)
-                return r;
-        return cmd_image_find(imgs, name, ret, err);
+        return r;
+}
+
+int cmd_image_open(struct cmd_global *g, const char *name, bool exclusive,
+                   struct storage_store **ret_store, struct storage_images *imgs,
+                   struct storage_image **ret, struct rctr_error *err)
+{
+        int r = cmd_images_load(g, exclusive, ret_store, imgs, err);
+
+        return r < 0 ? r : cmd_image_find(imgs, name, ret, err);
+}
+
+int cmd_dispatch_sub(struct cmd_global *g, const char *name, const char *summary,
+                     const struct cmd_def *subs, int argc, char **argv, struct rctr_error *err)
+{
+        struct cmd_parser p = {.cmdname = name,
+                               .usage = NULL,
+                               .opts = (const struct cmd_opt[]){{0}},
+                               .stop_at_operand = true,
+                               .global = g,
+                               .argc = argc,
+                               .argv = argv};
+        const char *value;
+        int c;
+
+        while ((c = cmd_parser_next(&p, &value, err)) > 0)
+                if (c == CMD_OPT_HELP) {
+                        printf("Usage: rctr %s SUBCOMMAND [ARG...]\n\n%s\n\nSubcommands:\n", name,
+                               summary);
+                        for (const struct cmd_def *d = subs; d->name; d++)
+                                if (d->summary)
+                                        printf("  %-10s %s\n", d->name, d->summary);
+                        return 0;
+                }
+        if (c < 0)
+                return c;
+        if (p.optind >= argc)
+                return rctr_error_set(err, EINVAL, "no subcommand given (see rctr %s --help)",
+                                      name);
+        for (const struct cmd_def *d = subs; d->name; d++)
+                if (streq(argv[p.optind], d->name))
+                        return d->fn(g, argc - p.optind, argv + p.optind, err);
+        return rctr_error_set(err, EINVAL, "unknown subcommand \"%s\" (see rctr %s --help)",
+                              argv[p.optind], name);
 }

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 
+struct cmd_def;
 struct cmd_global;
 struct storage_image;
 struct storage_images;
@@ -48,6 +49,13 @@ int cmd_image_find(const struct storage_images *imgs, const char *name, struct s
 const char *cmd_image_matching_name(const struct storage_image *img, const char *name);
 
 /*
+ * Open the store, lock it (exclusive: to change images.json; shared: to read it) and load its
+ * images. Returns 0 or -errno with err set.
+ */
+int cmd_images_load(struct cmd_global *g, bool exclusive, struct storage_store **ret_store,
+                    struct storage_images *imgs, struct rctr_error *err);
+
+/*
  * Open the store locked (exclusive or shared), load its images and find the one name refers to:
  * a name, an id or id prefix, or a short name as a local or docker.io image. -ENOENT with err
  * "NAME: image not known" when none.
@@ -55,3 +63,11 @@ const char *cmd_image_matching_name(const struct storage_image *img, const char 
 int cmd_image_open(struct cmd_global *g, const char *name, bool exclusive,
                    struct storage_store **ret_store, struct storage_images *imgs,
                    struct storage_image **ret, struct rctr_error *err);
+
+/*
+ * `rctr NAME SUBCOMMAND ...`: --help lists subs (a NULL-name terminated table; an entry without
+ * a summary is an unlisted alias), else the subcommand named runs. Returns its result, or
+ * -EINVAL with err set for a missing or unknown one.
+ */
+int cmd_dispatch_sub(struct cmd_global *g, const char *name, const char *summary,
+                     const struct cmd_def *subs, int argc, char **argv, struct rctr_error *err);

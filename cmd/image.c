@@ -42,11 +42,7 @@ static int image_prune(struct cmd_global *g, int argc, char **argv, struct rctr_
         }
         if (c < 0)
                 return c;
-        r = cmd_store_open(g, &store, NULL, err);
-        if (r >= 0)
-                r = storage_store_lock(store, true, err);
-        if (r >= 0)
-                r = storage_images_load(store, &imgs, err);
+        r = cmd_images_load(g, true, &store, &imgs, err);
         if (r < 0)
                 return r;
         for (size_t i = imgs.n; i-- > 0;)
@@ -61,11 +57,7 @@ static int image_prune(struct cmd_global *g, int argc, char **argv, struct rctr_
         return storage_layers_prune(store, keep, err);
 }
 
-static const struct {
-        const char *name;
-        cmd_fn fn;
-        const char *summary;
-} image_cmds[] = {
+static const struct cmd_def image_cmds[] = {
         {"inspect", cmd_inspect, "show an image's record and configuration"},
         {"list", cmd_images, "list images (also: ls)"},
         {"ls", cmd_images, NULL},
@@ -77,37 +69,10 @@ static const struct {
         {"unmount", cmd_image_unmount, "undo image mount (also: umount)"},
         {"umount", cmd_image_unmount, NULL},
         {"untag", cmd_untag, "remove names from an image"},
+        {NULL, NULL, NULL},
 };
 
 int cmd_image(struct cmd_global *g, int argc, char **argv, struct rctr_error *err)
 {
-        struct cmd_parser p = {.cmdname = "image",
-                               .usage = NULL,
-                               .opts = (const struct cmd_opt[]){{0}},
-                               .stop_at_operand = true,
-                               .global = g,
-                               .argc = argc,
-                               .argv = argv};
-        const char *value;
-        int c;
-
-        while ((c = cmd_parser_next(&p, &value, err)) > 0)
-                if (c == CMD_OPT_HELP) {
-                        printf("Usage: rctr image SUBCOMMAND [ARG...]\n\nManage images.\n\n"
-                               "Subcommands:\n");
-                        for (size_t i = 0; i < ARRAY_SIZE(image_cmds); i++)
-                                if (image_cmds[i].summary)
-                                        printf("  %-10s %s\n", image_cmds[i].name,
-                                               image_cmds[i].summary);
-                        return 0;
-                }
-        if (c < 0)
-                return c;
-        if (p.optind >= argc)
-                return rctr_error_set(err, EINVAL, "no subcommand given (see rctr image --help)");
-        for (size_t i = 0; i < ARRAY_SIZE(image_cmds); i++)
-                if (streq(argv[p.optind], image_cmds[i].name))
-                        return image_cmds[i].fn(g, argc - p.optind, argv + p.optind, err);
-        return rctr_error_set(err, EINVAL, "unknown subcommand \"%s\" (see rctr image --help)",
-                              argv[p.optind]);
+        return cmd_dispatch_sub(g, "image", "Manage images.", image_cmds, argc, argv, err);
 }

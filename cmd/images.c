@@ -145,16 +145,12 @@ int cmd_images(struct cmd_global *g, int argc, char **argv, struct rctr_error *e
         }
         if (c < 0)
                 return c;
-        if (!streq(format, "table") && !streq(format, "json"))
-                return rctr_error_set(err, EINVAL, "unknown --format %s (use table or json)",
-                                      format);
+        r = cmd_check_table_format(format, err);
+        if (r < 0)
+                return r;
         if (p.optind < argc)
                 return rctr_error_set(err, EINVAL, "unexpected argument %s", argv[p.optind]);
-        r = cmd_store_open(g, &store, NULL, err);
-        if (r >= 0)
-                r = storage_store_lock(store, false, err);
-        if (r >= 0)
-                r = storage_images_load(store, &imgs, err);
+        r = cmd_images_load(g, false, &store, &imgs, err);
         if (r < 0)
                 return r;
         if (quiet) {

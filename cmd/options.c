@@ -210,3 +210,11 @@ int cmd_parse_format_only(struct cmd_parser *p, const char **ret_format, struct 
         *ret_format = format;
         return 0;
 }
+
+int cmd_check_table_format(const char *format, struct rctr_error *err)
+{
+        if (!streq(format, "table") && !streq(format, "json"))
+                return rctr_error_set(err, EINVAL, "unknown --format %s (use table or json)",
+                                      format);
+        return 0;
+}

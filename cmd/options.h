@@ -62,6 +62,9 @@ extern const struct cmd_opt cmd_format_opts[];
  */
 int cmd_parse_format_only(struct cmd_parser *p, const char **ret_format, struct rctr_error *err);
 
+/* A --format of commands that print a table or JSON: 0, or -EINVAL with err set. */
+int cmd_check_table_format(const char *format, struct rctr_error *err);
+
 /* Print one option per line: "  -x, --name VALUE   help". */
 void cmd_opts_print(FILE *f, const struct cmd_opt *opts);
 

@@ -20,6 +20,15 @@ static const struct cmd_opt rmi_opts[] = {
         {0},
 };
 
+/* The image at i with all its names, said as podman says it. */
+static void delete_image(struct storage_images *imgs, size_t i)
+{
+        for (char **n = imgs->v[i].names; n && *n; n++)
+                printf("Untagged: %s\n", *n);
+        printf("Deleted: %s\n", imgs->v[i].id + 7);
+        storage_images_remove(imgs, i);
+}
+
 /*
  * name: an image's name removes that name (and the image with its last one), podman's rule; an
  * id (or -f) removes the image with all its names. Prints what went, as podman: Untagged/Deleted.
@@ -44,10 +53,7 @@ static int remove_one(struct storage_images *imgs, const char *name, bool force,
                 (void)storage_images_untag(imgs, full);
                 return 0;
         }
-        for (char **n = img->names; n && *n; n++)
-                printf("Untagged: %s\n", *n);
-        printf("Deleted: %s\n", img->id + 7);
-        storage_images_remove(imgs, i);
+        delete_image(imgs, i);
         return 0;
 }
 
@@ -80,19 +86,11 @@ int cmd_rmi(struct cmd_global *g, int argc, char **argv, struct rctr_error *err)
                 return c;
         if (p.optind >= argc && !all)
                 return rctr_error_set(err, EINVAL, "no image given (usage: %s)", p.usage);
-        r = cmd_store_open(g, &store, NULL, err);
-        if (r >= 0)
-                r = storage_store_lock(store, true, err);
-        if (r >= 0)
-                r = storage_images_load(store, &imgs, err);
+        r = cmd_images_load(g, true, &store, &imgs, err);
         if (r < 0)
                 return r;
-        while (all && imgs.n > 0) {
-                for (char **n = imgs.v[0].names; n && *n; n++)
-                        printf("Untagged: %s\n", *n);
-                printf("Deleted: %s\n", imgs.v[0].id + 7);
-                storage_images_remove(&imgs, 0);
-        }
+        while (all && imgs.n > 0)
+                delete_image(&imgs, 0);
         for (int i = p.optind; i < argc && r >= 0; i++)
                 r = remove_one(&imgs, argv[i], force, err);
         if (r < 0)

@@ -190,12 +190,8 @@ int cmd_save(struct cmd_global *g, int argc, char **argv, struct rctr_error *err
                                       "refusing to write an archive to a terminal: use -o FILE "
                                       "or redirect stdout");
         n = argc - p.optind;
-        r = cmd_store_open(g, &store, NULL, err);
         /* shared: no layer may go away while it is written */
-        if (r >= 0)
-                r = storage_store_lock(store, false, err);
-        if (r >= 0)
-                r = storage_images_load(store, &imgs, err);
+        r = cmd_images_load(g, false, &store, &imgs, err);
         if (r < 0)
                 return r;
         items = xzalloc((size_t)(n + 1) * sizeof(*items));

@@ -67,14 +67,10 @@ static int system_df(struct cmd_global *g, int argc, char **argv, struct rctr_er
         }
         if (c < 0)
                 return c;
-        if (!streq(format, "table") && !streq(format, "json"))
-                return rctr_error_set(err, EINVAL, "unknown --format %s (use table or json)",
-                                      format);
-        r = cmd_store_open(g, &store, NULL, err);
-        if (r >= 0)
-                r = storage_store_lock(store, false, err);
-        if (r >= 0)
-                r = storage_images_load(store, &imgs, err);
+        r = cmd_check_table_format(format, err);
+        if (r < 0)
+                return r;
+        r = cmd_images_load(g, false, &store, &imgs, err);
         if (r < 0)
                 return r;
         total = layers_size(store, &imgs);
@@ -102,30 +98,12 @@ static int system_df(struct cmd_global *g, int argc, char **argv, struct rctr_er
         return 0;
 }
 
+static const struct cmd_def system_cmds[] = {
+        {"df", system_df, "show how much space the store takes"},
+        {NULL, NULL, NULL},
+};
+
 int cmd_system(struct cmd_global *g, int argc, char **argv, struct rctr_error *err)
 {
-        struct cmd_parser p = {.cmdname = "system",
-                               .usage = NULL,
-                               .opts = (const struct cmd_opt[]){{0}},
-                               .stop_at_operand = true,
-                               .global = g,
-                               .argc = argc,
-                               .argv = argv};
-        const char *value;
-        int c;
-
-        while ((c = cmd_parser_next(&p, &value, err)) > 0)
-                if (c == CMD_OPT_HELP) {
-                        printf("Usage: rctr system SUBCOMMAND [ARG...]\n\nManage rctr.\n\n"
-                               "Subcommands:\n  df         show how much space the store "
-                               "takes\n");
-                        return 0;
-                }
-        if (c < 0)
-                return c;
-        if (p.optind < argc && streq(argv[p.optind], "df"))
-                return system_df(g, argc - p.optind, argv + p.optind, err);
-        return rctr_error_set(err, EINVAL, "%s subcommand%s%s (see rctr system --help)",
-                              p.optind < argc ? "unknown" : "no", p.optind < argc ? " " : "",
-                              p.optind < argc ? argv[p.optind] : "");
+        return cmd_dispatch_sub(g, "system", "Manage rctr.", system_cmds, argc, argv, err);
 }

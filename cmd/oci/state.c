@@ -349,7 +349,7 @@ int oci_list(struct oci_global *og, int argc, char **argv, struct rctr_error *er
         const char *value, *format = "table";
         struct dirent *de;
         bool quiet = false;
-        int c;
+        int c, r;
 
         while ((c = cmd_parser_next(&p, &value, err)) > 0) {
                 if (c == CMD_OPT_HELP)
@@ -361,9 +361,9 @@ int oci_list(struct oci_global *og, int argc, char **argv, struct rctr_error *er
         }
         if (c < 0)
                 return c;
-        if (!streq(format, "table") && !streq(format, "json"))
-                return rctr_error_set(err, EINVAL, "unknown --format %s (use table or json)",
-                                      format);
+        r = cmd_check_table_format(format, err);
+        if (r < 0)
+                return r;
         rootfd = oci_state_root_open(og, err);
         if (rootfd < 0)
                 return rootfd;
@@ -440,9 +440,9 @@ int oci_ps(struct oci_global *og, int argc, char **argv, struct rctr_error *err)
         }
         if (c < 0)
                 return c;
-        if (!streq(format, "table") && !streq(format, "json"))
-                return rctr_error_set(err, EINVAL, "unknown --format %s (use table or json)",
-                                      format);
+        r = cmd_check_table_format(format, err);
+        if (r < 0)
+                return r;
         id = oci_id_operand(argc, argv, p.optind, p.usage, err);
         if (!id)
                 return -EINVAL;
