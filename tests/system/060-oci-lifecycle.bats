@@ -4,18 +4,9 @@
 load helpers
 
 setup() {
-        RCTR_OCI="$(dirname "$RCTR")/rctr-oci"
-        export XDG_RUNTIME_DIR="$BATS_TEST_TMPDIR/xdg"
-        mkdir -p -m 0700 "$XDG_RUNTIME_DIR"
-        STATE="$BATS_TEST_TMPDIR/state"
-        BUNDLE="$BATS_TEST_TMPDIR/bundle"
-        oci_make_bundle "$BUNDLE"
+        oci_setup
         # pid 1 ignores signals it does not handle: the command traps TERM, as a service would
         oci_edit "$BUNDLE" '.process.args = ["sh", "-c", "trap \"exit 0\" TERM; echo started > /tmp/mark; while :; do sleep 0.1; done"] | .root.readonly = false'
-}
-
-oci() {
-        "$RCTR_OCI" --root "$STATE" "$@"
 }
 
 # create hands its stdio to the container, whose init waits before exec: give it files, never
@@ -28,11 +19,7 @@ oci_create() {
 }
 
 teardown() {
-        local id
-        for id in $("$RCTR_OCI" --root "$STATE" list -q 2>/dev/null); do
-                "$RCTR_OCI" --root "$STATE" delete --force "$id" || true
-        done
-        rctr_kill_pause "$XDG_RUNTIME_DIR"
+        oci_teardown
 }
 
 status_of() {

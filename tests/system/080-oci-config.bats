@@ -5,25 +5,12 @@
 load helpers
 
 setup() {
-        RCTR_OCI="$(dirname "$RCTR")/rctr-oci"
-        export XDG_RUNTIME_DIR="$BATS_TEST_TMPDIR/xdg"
-        mkdir -p -m 0700 "$XDG_RUNTIME_DIR"
-        STATE="$BATS_TEST_TMPDIR/state"
-        BUNDLE="$BATS_TEST_TMPDIR/bundle"
-        oci_make_bundle "$BUNDLE"
+        oci_setup
         cd "$BUNDLE" # runc's default bundle: the current directory
 }
 
 teardown() {
-        local id
-        for id in $("$RCTR_OCI" --root "$STATE" list -q 2>/dev/null); do
-                "$RCTR_OCI" --root "$STATE" delete --force "$id" || true
-        done
-        rctr_kill_pause "$XDG_RUNTIME_DIR"
-}
-
-oci() {
-        "$RCTR_OCI" --root "$STATE" "$@"
+        oci_teardown
 }
 
 # args ARG...: the container's command

@@ -103,3 +103,26 @@ oci_set_args() {
         done
         oci_edit "$dir" '.process.args = $v' --argjson v "$json"
 }
+
+# For the rctr-oci tests: this test's runtime directory, state root ($STATE) and a rootless
+# busybox bundle ($BUNDLE); oci runs rctr-oci on that state; oci_teardown removes what is left.
+oci_setup() {
+        RCTR_OCI="$(dirname "$RCTR")/rctr-oci"
+        export XDG_RUNTIME_DIR="$BATS_TEST_TMPDIR/xdg"
+        mkdir -p -m 0700 "$XDG_RUNTIME_DIR"
+        STATE="$BATS_TEST_TMPDIR/state"
+        BUNDLE="$BATS_TEST_TMPDIR/bundle"
+        oci_make_bundle "$BUNDLE"
+}
+
+oci() {
+        "$RCTR_OCI" --root "$STATE" "$@"
+}
+
+oci_teardown() {
+        local id
+        for id in $(oci list -q 2>/dev/null); do
+                oci delete --force "$id" || true
+        done
+        rctr_kill_pause "$XDG_RUNTIME_DIR"
+}
