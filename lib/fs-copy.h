@@ -1,4 +1,4 @@
-/* Copying a directory tree between directory fds: contents, modes, owners, times, xattrs. */
+/* Copying a directory tree between directory fds: contents, modes, owners, times (no xattrs). */
 #pragma once
 
 struct rctr_error;
