@@ -61,4 +61,17 @@ int cmd_untag(struct cmd_global *g, int argc, char **argv, struct rctr_error *er
 int cmd_unshare(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
 int cmd_info(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
 int cmd_version(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_volume(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_run(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_create(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_start(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_stop(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_kill(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_wait(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_rm(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_restart(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_logs(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_exec(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_attach(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_ps(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
 int cmd_help(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);

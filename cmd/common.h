@@ -5,6 +5,7 @@
 
 struct cmd_def;
 struct cmd_global;
+struct image_platform;
 struct storage_image;
 struct storage_images;
 struct storage_store;
@@ -71,3 +72,6 @@ int cmd_image_open(struct cmd_global *g, const char *name, bool exclusive,
  */
 int cmd_dispatch_sub(struct cmd_global *g, const char *name, const char *summary,
                      const struct cmd_def *subs, int argc, char **argv, struct rctr_error *err);
+
+/* --platform "linux/arm64/v8" into p (owned copies). Returns 0 or -EINVAL with err set. */
+int cmd_parse_platform(const char *text, struct image_platform *p, struct rctr_error *err);

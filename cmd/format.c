@@ -29,7 +29,7 @@ time_t cmd_format_parse_time(const char *text)
 }
 
 /* docker's units.HumanDuration, which podman prints too. */
-static void human_duration(time_t d, char *out, size_t size)
+void cmd_format_duration(time_t d, char *out, size_t size)
 {
         static const struct {
                 time_t limit, unit;
@@ -69,7 +69,7 @@ void cmd_format_ago(time_t then, time_t now, char *out, size_t size)
 {
         char d[64];
 
-        human_duration(now - then, d, sizeof(d));
+        cmd_format_duration(now - then, d, sizeof(d));
         snprintf(out, size, "%s ago", d);
 }
 

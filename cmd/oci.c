@@ -202,7 +202,7 @@ static int oci_create_or_run(struct oci_global *og, bool create, int argc, char 
                 .argv = argv,
         };
         CLEANUP(engine_spec_freep) struct engine_spec *spec = NULL;
-        struct engine_run_opts ro = {.create_only = create, .state_rootfd = -1};
+        struct engine_run_opts ro = {.create_only = create, .state_rootfd = -1, .console_fd = -1};
         cleanup_free char *bundle = NULL;
         cleanup_close int bundlefd = -1, rootfd = -1;
         const char *bundle_arg = ".", *value;

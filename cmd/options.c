@@ -93,7 +93,9 @@ static void build_tables(const struct cmd_parser *p, struct option **ret_long, c
         for (size_t s = 0; s < ARRAY_SIZE(sets); s++) {
                 for (const struct cmd_opt *o = sets[s]; o && o->name; o++) {
                         lo[n].name = o->name;
-                        lo[n].has_arg = o->metavar ? required_argument : no_argument;
+                        lo[n].has_arg = !o->metavar           ? no_argument
+                                        : CMD_OPT_OPTIONAL(o) ? optional_argument
+                                                              : required_argument;
                         lo[n].val = o->key;
                         n++;
                         if (o->key < CMD_OPT_LONG) {
@@ -101,7 +103,7 @@ static void build_tables(const struct cmd_parser *p, struct option **ret_long, c
 
                                 (void)buf_append(&so, &c, 1);
                                 if (o->metavar)
-                                        (void)buf_append(&so, ":", 1);
+                                        (void)buf_append(&so, "::", CMD_OPT_OPTIONAL(o) ? 2 : 1);
                         }
                 }
         }
@@ -162,16 +164,19 @@ int cmd_parser_next(struct cmd_parser *p, const char **ret_value, struct rctr_er
         }
 }
 
+/* "--name VALUE", but "--rm[=BOOL]" for an optional value */
+#define SPACE_BEFORE(o) ((o)->metavar && !CMD_OPT_OPTIONAL(o) ? " " : "")
+
 void cmd_opts_print(FILE *f, const struct cmd_opt *opts)
 {
         for (const struct cmd_opt *o = opts; o && o->name; o++) {
                 cleanup_free char *left = NULL;
 
                 if (o->key < CMD_OPT_LONG)
-                        left = xasprintf("-%c, --%s%s%s", o->key, o->name, o->metavar ? " " : "",
+                        left = xasprintf("-%c, --%s%s%s", o->key, o->name, SPACE_BEFORE(o),
                                          o->metavar ? o->metavar : "");
                 else
-                        left = xasprintf("    --%s%s%s", o->name, o->metavar ? " " : "",
+                        left = xasprintf("    --%s%s%s", o->name, SPACE_BEFORE(o),
                                          o->metavar ? o->metavar : "");
                 fprintf(f, "  %-24s %s\n", left, o->help);
         }

@@ -24,9 +24,12 @@ enum {
 struct cmd_opt {
         const char *name;    /* long name without "--" */
         int key;             /* short letter, or >= CMD_OPT_LONG */
-        const char *metavar; /* NULL: takes no value */
+        const char *metavar; /* NULL: takes no value; "[=BOOL]": an optional value, given only
+                                as --name=value (the option's value is NULL without it) */
         const char *help;
 };
+
+#define CMD_OPT_OPTIONAL(o) ((o)->metavar && (o)->metavar[0] == '[')
 
 struct cmd_parser {
         const char *cmdname;        /* "unshare", or "" for rctr itself */

@@ -41,7 +41,7 @@ static const struct cmd_opt pull_opts[] = {
 };
 
 /* "linux/arm64/v8" into p (owned copies). */
-static int parse_platform(const char *text, struct image_platform *p, struct rctr_error *err)
+int cmd_parse_platform(const char *text, struct image_platform *p, struct rctr_error *err)
 {
         cleanup_free char *copy = xstrdup(text);
         char *os = copy, *arch = strchr(copy, '/'), *variant = NULL;
@@ -83,7 +83,7 @@ static int pull_option(int c, const char *value, struct image_pull_opts *o,
                 o->tls_verify = streq(value, "true");
                 return 0;
         case OPT_PLATFORM:
-                return parse_platform(value, plat, err);
+                return cmd_parse_platform(value, plat, err);
         case OPT_ARCH:
                 replace(&plat->architecture, value);
                 return 0;

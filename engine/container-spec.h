@@ -78,3 +78,21 @@ struct engine_run_flags {
 int engine_container_spec(json_t *image_config, const struct engine_run_flags *f, int rootfsfd,
                           const char *container_id, const char *rootfs_path, uid_t host_uid,
                           gid_t host_gid, json_t **ret, struct rctr_error *err);
+
+/* A user of the container, as -u names it, from the rootfs's own files. */
+struct engine_container_user {
+        uint32_t uid, gid;
+        uint32_t *gids; /* owned: supplementary groups, in order, without duplicates */
+        size_t n_gids;
+        char *home; /* owned: the passwd entry's home, or NULL when the user has none */
+};
+
+void engine_container_user_clear(struct engine_container_user *u);
+
+/*
+ * Resolve user ("name", "uid", "name:group", "uid:gid", or NULL/"" for root) and group_add in
+ * the rootfs's /etc/passwd and /etc/group, opened inside rootfsfd. Returns 0, -ENOENT for a name
+ * not found (podman's message), -EINVAL for a bad id or -errno reading the files.
+ */
+int engine_container_user_resolve(int rootfsfd, const char *user, char *const *group_add,
+                                  struct engine_container_user *ret, struct rctr_error *err);

@@ -503,11 +503,16 @@ int engine_run(const struct engine_run_opts *opts, const struct engine_spec *spe
                        engine_hooks_any(hooks, ENGINE_HOOK_CREATE_RUNTIME) ||
                        engine_hooks_any(hooks, ENGINE_HOOK_CREATE_CONTAINER) ||
                        engine_hooks_any(hooks, ENGINE_HOOK_START_CONTAINER);
-        r = engine_console_open(opts->console_socket, spec->process.terminal,
-                                opts->create_only ? "create"
-                                : opts->detach    ? "run --detach"
-                                                  : NULL,
-                                &console_fd, &relay_fd, err);
+        if (opts->console_fd >= 0 && spec->process.terminal) {
+                console_fd = fcntl(opts->console_fd, F_DUPFD_CLOEXEC, 3);
+                r = console_fd < 0 ? rctr_error_sys(err, errno, "duplicate console socket") : 0;
+        } else {
+                r = engine_console_open(opts->console_socket, spec->process.terminal,
+                                        opts->create_only ? "create"
+                                        : opts->detach    ? "run --detach"
+                                                          : NULL,
+                                        &console_fd, &relay_fd, err);
+        }
         if (r >= 0)
                 r = open_joined_namespaces(spec, ns_fds, err);
         if (r >= 0)

@@ -20,6 +20,7 @@ struct engine_run_opts {
         bool no_pivot;              /* MS_MOVE + chroot instead of pivot_root (root on a ramfs) */
         unsigned preserve_fds;      /* pass the caller's fds 3 .. 3+N-1 on to the command */
         const char *console_socket; /* process.terminal: send the pty master to this socket */
+        int console_fd;             /* or to this connected socket (rctr's monitor); -1: none */
         bool host_ids;              /* mappings name ids of the host, not of our namespace: we
                                        joined rctr's user namespace, translate them into it */
 };

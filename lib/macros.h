@@ -62,10 +62,12 @@ static inline int close_nointr(int fd)
         return r;
 }
 
+/* Also for closing early: the variable is left -1, so its cleanup does not close a reused fd. */
 static inline void closep(int *fd)
 {
         if (*fd >= 0)
                 close_nointr(*fd);
+        *fd = -1;
 }
 
 static inline void fclosep(FILE **f)

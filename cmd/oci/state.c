@@ -24,6 +24,7 @@
 #include "lib/error.h"
 #include "lib/fs.h"
 #include "lib/macros.h"
+#include "lib/signame.h"
 #include "lib/parse.h"
 #include "lib/xalloc.h"
 #include "cmd/oci.h"
@@ -207,27 +208,6 @@ int oci_state(struct oci_global *og, int argc, char **argv, struct rctr_error *e
         return 0;
 }
 
-/* "TERM", "SIGTERM", "15" → 15. */
-static int parse_signal(const char *text, int *ret)
-{
-        uint64_t n;
-        const char *name = strncmp(text, "SIG", 3) == 0 ? text + 3 : text;
-
-        if (parse_u64_max(text, 64, &n) == 0 && n > 0) {
-                *ret = (int)n;
-                return 0;
-        }
-        for (int s = 1; s < NSIG; s++) {
-                const char *abbrev = sigabbrev_np(s);
-
-                if (abbrev && strcasecmp(abbrev, name) == 0) {
-                        *ret = s;
-                        return 0;
-                }
-        }
-        return -EINVAL;
-}
-
 int oci_kill(struct oci_global *og, int argc, char **argv, struct rctr_error *err)
 {
         static const struct cmd_opt opts[] = {
@@ -256,7 +236,7 @@ int oci_kill(struct oci_global *og, int argc, char **argv, struct rctr_error *er
         if (c < 0)
                 return c;
         /* runc's syntax: ID, then an optional signal */
-        if (p.optind + 1 < argc && parse_signal(argv[p.optind + 1], &sig) < 0)
+        if (p.optind + 1 < argc && signame_parse(argv[p.optind + 1], &sig) < 0)
                 return rctr_error_set(err, EINVAL, "unknown signal %s", argv[p.optind + 1]);
         if (!oci_id_operand(p.optind + 1 < argc ? p.optind + 1 : argc, argv, p.optind, p.usage,
                             err))
