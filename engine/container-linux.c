@@ -122,17 +122,22 @@ static int ulimit_parse(const char *spec, json_t *rlimits, struct rctr_error *er
 }
 
 /*
- * podman's default nofile and nproc: 1048576, or rootless (where the hard limit cannot be
- * raised) our own hard limit if lower, soft raised to it as podman raises its own at start.
+ * podman's default nofile and nproc: 1048576, or where the hard limit cannot be raised
+ * (rootless, or root without CAP_SYS_RESOURCE) our own hard limit if lower, soft raised to it as
+ * podman raises its own at start.
  */
 static void rlimit_default(json_t *rlimits, const char *type, int resource, bool rootless)
 {
         uint64_t v = RLIMIT_DEFAULT;
         struct rlimit rl;
 
-        if (rootless && getrlimit(resource, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
-            rl.rlim_max < v)
-                v = rl.rlim_max;
+        if (getrlimit(resource, &rl) == 0 && rl.rlim_max != RLIM_INFINITY && rl.rlim_max < v) {
+                struct rlimit raised = {.rlim_cur = rl.rlim_cur, .rlim_max = v};
+
+                /* root raises ours first (as podman does): if it may, so may the container */
+                if (rootless || setrlimit(resource, &raised) < 0)
+                        v = rl.rlim_max;
+        }
         rlimit_set(rlimits, type, v, v);
 }
 

@@ -83,8 +83,7 @@ static void set_widths(struct line *lines, size_t n_lines, size_t minwidth, size
         }
 }
 
-static int write_lines(const char *text, const struct line *lines, size_t n_lines,
-                       struct buf *out)
+static int write_lines(const char *text, const struct line *lines, size_t n_lines, struct buf *out)
 {
         static const char spaces[] = "                                ";
         int r = 0;
@@ -104,8 +103,8 @@ static int write_lines(const char *text, const struct line *lines, size_t n_line
         return r;
 }
 
-int tabwriter_format(const char *text, size_t len, size_t minwidth, size_t padding,
-                     struct buf *out, struct rctr_error *err)
+int tabwriter_format(const char *text, size_t len, size_t minwidth, size_t padding, struct buf *out,
+                     struct rctr_error *err)
 {
         struct line *lines;
         size_t n_lines = 1, start = 0, k = 0;

@@ -21,5 +21,5 @@ struct rctr_error;
  * a newline is written without one. Appends to out; returns 0, or -EFBIG with err set past
  * out's cap.
  */
-int tabwriter_format(const char *text, size_t len, size_t minwidth, size_t padding,
-                     struct buf *out, struct rctr_error *err);
+int tabwriter_format(const char *text, size_t len, size_t minwidth, size_t padding, struct buf *out,
+                     struct rctr_error *err);

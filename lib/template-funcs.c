@@ -1,7 +1,7 @@
 /*
- * The template functions: Go's builtins (and or not len index slice eq ne lt le gt ge print
- * printf println) and those podman's report package adds (json join lower upper title split
- * truncate pad). Messages are Go's, since podman users search for them.
+ * Go's builtin template functions: and or not len index slice eq ne lt le gt ge print printf
+ * println (podman's additions are in template-funcs-podman.c). Messages are Go's, since podman
+ * users search for them.
  */
 #include <config.h>
 #include "template-private.h"
@@ -16,7 +16,7 @@
 #include "macros.h"
 #include "xalloc.h"
 
-static int want(json_t *v, json_type type, const char *go_type, struct rctr_error *err)
+int tmpl_want(json_t *v, json_type type, const char *go_type, struct rctr_error *err)
 {
         if (v && json_typeof(v) == type)
                 return 0;
@@ -61,12 +61,14 @@ static int want_index(const char *fn, json_t *i, size_t len, size_t *ret, struct
         json_int_t x;
 
         if (!json_is_integer(i))
-                return rctr_error_set(err, EINVAL, "error calling %s: cannot index slice/array "
-                                      "with type %s", fn, tmpl_type_name(i));
+                return rctr_error_set(err, EINVAL,
+                                      "error calling %s: cannot index slice/array "
+                                      "with type %s",
+                                      fn, tmpl_type_name(i));
         x = json_integer_value(i);
         if (x < 0 || (uint64_t)x >= len)
-                return rctr_error_set(err, EINVAL, "error calling %s: index out of range: %lld",
-                                      fn, (long long)x);
+                return rctr_error_set(err, EINVAL, "error calling %s: index out of range: %lld", fn,
+                                      (long long)x);
         *ret = (size_t)x;
         return 0;
 }
@@ -127,11 +129,15 @@ static int fn_slice(json_t **a, size_t n, json_t **ret, struct rctr_error *err)
         int r;
 
         if (!str && !json_is_array(a[0]))
-                return rctr_error_set(err, EINVAL, "error calling slice: can't slice item of "
-                                      "type %s", tmpl_type_name(a[0]));
+                return rctr_error_set(err, EINVAL,
+                                      "error calling slice: can't slice item of "
+                                      "type %s",
+                                      tmpl_type_name(a[0]));
         if (n > 3)
-                return rctr_error_set(err, EINVAL, "error calling slice: too many slice indexes: "
-                                      "%zu", n - 1);
+                return rctr_error_set(err, EINVAL,
+                                      "error calling slice: too many slice indexes: "
+                                      "%zu",
+                                      n - 1);
         for (size_t i = 1; i < n; i++) {
                 /* an end index may equal the length */
                 r = want_index("slice", a[i], len + 1, &idx[i - 1], err);
@@ -139,8 +145,10 @@ static int fn_slice(json_t **a, size_t n, json_t **ret, struct rctr_error *err)
                         return r;
         }
         if (idx[0] > idx[1])
-                return rctr_error_set(err, EINVAL, "error calling slice: invalid slice index: "
-                                      "%zu > %zu", idx[0], idx[1]);
+                return rctr_error_set(err, EINVAL,
+                                      "error calling slice: invalid slice index: "
+                                      "%zu > %zu",
+                                      idx[0], idx[1]);
         if (str) {
                 *ret = json_stringn_nocheck(json_string_value(a[0]) + idx[0], idx[1] - idx[0]);
                 return 0;
@@ -249,8 +257,8 @@ static int ordered(const char *name, json_t **a, int *ret, struct rctr_error *er
 
         if (k1 == KIND_NIL || k1 == KIND_BOOL || k1 == KIND_OTHER || k2 == KIND_NIL ||
             k2 == KIND_BOOL || k2 == KIND_OTHER)
-                return rctr_error_set(err, EINVAL,
-                                      "error calling %s: invalid type for comparison", name);
+                return rctr_error_set(err, EINVAL, "error calling %s: invalid type for comparison",
+                                      name);
         if (k1 != k2)
                 return rctr_error_set(err, EINVAL,
                                       "error calling %s: incompatible types for comparison", name);
@@ -258,15 +266,15 @@ static int ordered(const char *name, json_t **a, int *ret, struct rctr_error *er
         return 0;
 }
 
-#define DEFINE_ORDERED(name, test)                                                         \
-        static int fn_##name(json_t **a, size_t n, json_t **ret, struct rctr_error *err)  \
-        {                                                                                  \
-                int c, r = ordered(#name, a, &c, err);                                     \
-                                                                                           \
-                if (r < 0)                                                                 \
-                        return r;                                                          \
-                *ret = json_boolean(test);                                                 \
-                return 0;                                                                  \
+#define DEFINE_ORDERED(name, test)                                                       \
+        static int fn_##name(json_t **a, size_t n, json_t **ret, struct rctr_error *err) \
+        {                                                                                \
+                int c, r = ordered(#name, a, &c, err);                                   \
+                                                                                         \
+                if (r < 0)                                                               \
+                        return r;                                                        \
+                *ret = json_boolean(test);                                               \
+                return 0;                                                                \
         }
 DEFINE_ORDERED(lt, c < 0)
 DEFINE_ORDERED(le, c <= 0)
@@ -298,195 +306,12 @@ static int fn_println(json_t **a, size_t n, json_t **ret, struct rctr_error *err
 static int fn_printf(json_t **a, size_t n, json_t **ret, struct rctr_error *err)
 {
         cleanup_buf struct buf b = {0};
-        int r = want(a[0], JSON_STRING, "string", err);
+        int r = tmpl_want(a[0], JSON_STRING, "string", err);
 
         if (r < 0)
                 return r;
         buf_init(&b, 0);
         tmpl_sprintf(&b, json_string_value(a[0]), json_string_length(a[0]), a + 1, n - 1);
-        *ret = string_of(&b);
-        return 0;
-}
-
-static int fn_json(json_t **a, size_t n, json_t **ret, struct rctr_error *err)
-{
-        cleanup_buf struct buf b = {0};
-
-        buf_init(&b, 0);
-        tmpl_print_json(&b, a[0]);
-        *ret = string_of(&b);
-        return 0;
-}
-
-/* ---- strings ---- */
-
-static bool ascii_alnum(char c)
-{
-        return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '_';
-}
-
-/* lower, upper, title: ASCII letters only (Go maps all of Unicode). */
-static int change_case(json_t **a, json_t **ret, char mode, struct rctr_error *err)
-{
-        cleanup_free char *s = NULL;
-        size_t n;
-        bool word_start = true;
-        int r = want(a[0], JSON_STRING, "string", err);
-
-        if (r < 0)
-                return r;
-        n = json_string_length(a[0]);
-        s = xmalloc(n + 1);
-        memcpy(s, json_string_value(a[0]), n + 1);
-        for (size_t i = 0; i < n; i++) {
-                bool letter = (s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'z';
-
-                if (letter && (mode == 'u' || (mode == 't' && word_start)))
-                        s[i] = (char)(s[i] & ~0x20);
-                else if (letter && mode == 'l')
-                        s[i] = (char)(s[i] | 0x20);
-                /* strings.Title: a word starts after ASCII other than letters, digits and _ */
-                word_start = (unsigned char)s[i] < 0x80 && !ascii_alnum(s[i]);
-        }
-        *ret = json_stringn_nocheck(s, n);
-        return 0;
-}
-
-static int fn_lower(json_t **a, size_t n, json_t **ret, struct rctr_error *err)
-{
-        return change_case(a, ret, 'l', err);
-}
-
-static int fn_upper(json_t **a, size_t n, json_t **ret, struct rctr_error *err)
-{
-        return change_case(a, ret, 'u', err);
-}
-
-static int fn_title(json_t **a, size_t n, json_t **ret, struct rctr_error *err)
-{
-        return change_case(a, ret, 't', err);
-}
-
-/* join list sep: Go wants a []string; other elements print as %v rather than failing. */
-static int fn_join(json_t **a, size_t n, json_t **ret, struct rctr_error *err)
-{
-        cleanup_buf struct buf b = {0};
-        json_t *item;
-        size_t i;
-        int r = want(a[1], JSON_STRING, "string", err);
-
-        if (r < 0)
-                return r;
-        if (a[0] && !json_is_null(a[0]) && !json_is_array(a[0]))
-                return rctr_error_set(err, EINVAL, "wrong type for value; expected []string; got %s",
-                                      tmpl_type_name(a[0]));
-        buf_init(&b, 0);
-        json_array_foreach (a[0], i, item) {
-                if (i)
-                        (void)buf_append(&b, json_string_value(a[1]), json_string_length(a[1]));
-                if (json_is_string(item))
-                        (void)buf_append(&b, json_string_value(item), json_string_length(item));
-                else
-                        tmpl_print_value(&b, item);
-        }
-        *ret = string_of(&b);
-        return 0;
-}
-
-/* split s sep: strings.Split; an empty sep splits into characters. */
-static int fn_split(json_t **a, size_t n, json_t **ret, struct rctr_error *err)
-{
-        const char *s, *sep;
-        size_t len, seplen;
-        int r = want(a[0], JSON_STRING, "string", err);
-
-        if (r >= 0)
-                r = want(a[1], JSON_STRING, "string", err);
-        if (r < 0)
-                return r;
-        s = json_string_value(a[0]);
-        len = json_string_length(a[0]);
-        sep = json_string_value(a[1]);
-        seplen = json_string_length(a[1]);
-        *ret = json_array();
-        for (;;) {
-                const char *hit = NULL;
-                uint32_t cp;
-                size_t k;
-
-                if (seplen)
-                        hit = memmem(s, len, sep, seplen);
-                else if (len == 0)
-                        break;
-                k = seplen ? (hit ? (size_t)(hit - s) : len) : tmpl_utf8_decode(s, len, &cp);
-                json_array_append_new(*ret, json_stringn_nocheck(s, k));
-                if (seplen && !hit)
-                        break;
-                s += k + seplen;
-                len -= k + seplen;
-        }
-        return 0;
-}
-
-static int want_count(json_t *v, const char *fn, json_int_t *ret, struct rctr_error *err)
-{
-        int r = want(v, JSON_INTEGER, "int", err);
-
-        if (r < 0)
-                return r;
-        *ret = json_integer_value(v);
-        if (*ret < 0 || *ret > 1000000)
-                return rctr_error_set(err, EINVAL, "error calling %s: length out of range: %lld",
-                                      fn, (long long)*ret);
-        return 0;
-}
-
-/* truncate s n: the first n bytes, backing up so as not to split a character. */
-static int fn_truncate(json_t **a, size_t n, json_t **ret, struct rctr_error *err)
-{
-        const char *s;
-        json_int_t max;
-        size_t len;
-        int r = want(a[0], JSON_STRING, "string", err);
-
-        if (r >= 0)
-                r = want_count(a[1], "truncate", &max, err);
-        if (r < 0)
-                return r;
-        s = json_string_value(a[0]);
-        len = json_string_length(a[0]);
-        if ((size_t)max < len) {
-                len = (size_t)max;
-                while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
-                        len--;
-        }
-        *ret = json_stringn_nocheck(s, len);
-        return 0;
-}
-
-/* pad s before after: spaces around s unless it is empty. */
-static int fn_pad(json_t **a, size_t n, json_t **ret, struct rctr_error *err)
-{
-        cleanup_buf struct buf b = {0};
-        json_int_t before, after;
-        int r = want(a[0], JSON_STRING, "string", err);
-
-        if (r >= 0)
-                r = want_count(a[1], "pad", &before, err);
-        if (r >= 0)
-                r = want_count(a[2], "pad", &after, err);
-        if (r < 0)
-                return r;
-        if (json_string_length(a[0]) == 0) {
-                *ret = json_incref(a[0]);
-                return 0;
-        }
-        buf_init(&b, 0);
-        for (json_int_t i = 0; i < before; i++)
-                (void)buf_append(&b, " ", 1);
-        (void)buf_append(&b, json_string_value(a[0]), json_string_length(a[0]));
-        for (json_int_t i = 0; i < after; i++)
-                (void)buf_append(&b, " ", 1);
         *ret = string_of(&b);
         return 0;
 }
@@ -497,24 +322,16 @@ static const struct tmpl_func funcs[] = {
         {"ge", 2, 2, fn_ge},
         {"gt", 2, 2, fn_gt},
         {"index", 1, SIZE_MAX, fn_index},
-        {"join", 2, 2, fn_join},
-        {"json", 1, 1, fn_json},
         {"le", 2, 2, fn_le},
         {"len", 1, 1, fn_len},
-        {"lower", 1, 1, fn_lower},
         {"lt", 2, 2, fn_lt},
         {"ne", 2, 2, fn_ne},
         {"not", 1, 1, fn_not},
         {"or", 1, SIZE_MAX, NULL},
-        {"pad", 3, 3, fn_pad},
         {"print", 0, SIZE_MAX, fn_print},
         {"printf", 1, SIZE_MAX, fn_printf},
         {"println", 0, SIZE_MAX, fn_println},
         {"slice", 1, SIZE_MAX, fn_slice},
-        {"split", 2, 2, fn_split},
-        {"title", 1, 1, fn_title},
-        {"truncate", 2, 2, fn_truncate},
-        {"upper", 1, 1, fn_upper},
 };
 
 const struct tmpl_func *tmpl_func_find(const char *name)
@@ -522,5 +339,5 @@ const struct tmpl_func *tmpl_func_find(const char *name)
         for (size_t i = 0; i < ARRAY_SIZE(funcs); i++)
                 if (streq(funcs[i].name, name))
                         return &funcs[i];
-        return NULL;
+        return tmpl_podman_func_find(name);
 }

@@ -75,15 +75,10 @@ emit_error(struct lexer *l, size_t pos, const char *fmt, ...)
 /* Go's %#U of the character at pos: U+007D '}' */
 static void emit_bad_char(struct lexer *l, const char *what, size_t pos)
 {
-        unsigned char c = (unsigned char)l->text[pos];
-        size_t n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-        uint32_t cp = c < 0x80 ? c : c < 0xe0 ? c & 0x1f : c < 0xf0 ? c & 0x0f : c & 0x07;
+        uint32_t cp;
+        size_t n = tmpl_utf8_decode(l->text + pos, l->len - pos, &cp);
 
-        if (n > l->len - pos)
-                n = l->len - pos;
-        for (size_t i = 1; i < n; i++)
-                cp = cp << 6 | ((unsigned char)l->text[pos + i] & 0x3f);
-        if (c >= 0x20 && c != 0x7f)
+        if (cp >= 0x20 && cp != 0x7f && cp != 0xfffd)
                 emit_error(l, pos, "%s U+%04X '%.*s'", what, cp, (int)n, l->text + pos);
         else
                 emit_error(l, pos, "%s U+%04X", what, cp);
@@ -117,7 +112,8 @@ static size_t lex_quote(struct lexer *l, size_t pos, char quote, const char *wha
                         continue;
                 if (l->text[i] == '\n')
                         break;
-                if (l->text[i] == '\\' && ++i >= l->len)
+                /* an escape may hide a quote, but not a newline */
+                if (l->text[i] == '\\' && (++i >= l->len || l->text[i] == '\n'))
                         break;
         }
         if (i >= l->len || l->text[i] != quote) {
@@ -131,12 +127,15 @@ static size_t lex_quote(struct lexer *l, size_t pos, char quote, const char *wha
 static size_t lex_number(struct lexer *l, size_t pos)
 {
         const char *digits = "0123456789_";
+        bool hex = false;
         size_t i = pos;
 
         if (l->text[i] == '+' || l->text[i] == '-')
                 i++;
-        if (i + 1 < l->len && l->text[i] == '0' && strchr("xXoObB", l->text[i + 1])) {
-                digits = strchr("xX", l->text[i + 1]) ? "0123456789abcdefABCDEF_" : "01234567_";
+        if (i + 1 < l->len && l->text[i] == '0' && l->text[i + 1] &&
+            strchr("xXoObB", l->text[i + 1])) {
+                hex = l->text[i + 1] == 'x' || l->text[i + 1] == 'X';
+                digits = hex ? "0123456789abcdefABCDEF_" : "01234567_";
                 i += 2;
         }
         while (i < l->len && l->text[i] && strchr(digits, l->text[i]))
@@ -144,7 +143,7 @@ static size_t lex_number(struct lexer *l, size_t pos)
         if (i < l->len && l->text[i] == '.')
                 for (i++; i < l->len && l->text[i] && strchr(digits, l->text[i]); i++)
                         ;
-        if (i < l->len && l->text[i] && strchr(strlen(digits) > 12 ? "pP" : "eEpP", l->text[i])) {
+        if (i < l->len && l->text[i] && strchr(hex ? "pP" : "eEpP", l->text[i])) {
                 i++;
                 if (i < l->len && (l->text[i] == '+' || l->text[i] == '-'))
                         i++;
@@ -168,12 +167,12 @@ static enum tmpl_tok_type keyword(const char *s, size_t n)
                 const char *word;
                 enum tmpl_tok_type type;
         } words[] = {
-                {"true", TMPL_TOK_BOOL},         {"false", TMPL_TOK_BOOL},
-                {"nil", TMPL_TOK_NIL},           {"if", TMPL_TOK_IF},
-                {"else", TMPL_TOK_ELSE},         {"end", TMPL_TOK_END},
-                {"range", TMPL_TOK_RANGE},       {"with", TMPL_TOK_WITH},
-                {"break", TMPL_TOK_BREAK},       {"continue", TMPL_TOK_CONTINUE},
-                {"define", TMPL_TOK_DEFINE},     {"template", TMPL_TOK_TEMPLATE},
+                {"true", TMPL_TOK_BOOL},     {"false", TMPL_TOK_BOOL},
+                {"nil", TMPL_TOK_NIL},       {"if", TMPL_TOK_IF},
+                {"else", TMPL_TOK_ELSE},     {"end", TMPL_TOK_END},
+                {"range", TMPL_TOK_RANGE},   {"with", TMPL_TOK_WITH},
+                {"break", TMPL_TOK_BREAK},   {"continue", TMPL_TOK_CONTINUE},
+                {"define", TMPL_TOK_DEFINE}, {"template", TMPL_TOK_TEMPLATE},
                 {"block", TMPL_TOK_BLOCK},
         };
 
@@ -188,7 +187,7 @@ static size_t lex_name(struct lexer *l, size_t pos)
 {
         char c = l->text[pos];
         size_t end = scan_alnum(l, c == '.' || c == '$' ? pos + 1 : pos);
-        enum tmpl_tok_type type = c == '.' ? TMPL_TOK_FIELD
+        enum tmpl_tok_type type = c == '.'   ? TMPL_TOK_FIELD
                                   : c == '$' ? TMPL_TOK_VAR
                                              : keyword(l->text + pos, end - pos);
 
@@ -202,31 +201,53 @@ static size_t lex_name(struct lexer *l, size_t pos)
         return end;
 }
 
-/* One token inside an action at l->pos; returns false when the action ended. */
+/* "}}" or " -}}" at l->pos: the action ends (" -}}" also eats the spaces after it). */
+static void lex_right_delim(struct lexer *l)
+{
+        size_t pos = l->pos, end = pos + (at(l, pos, "}}") ? 2 : 4);
+
+        if (l->paren_depth > 0) {
+                emit_error(l, pos, "unclosed left paren");
+                return;
+        }
+        emit(l, TMPL_TOK_RIGHT, pos, end - pos);
+        if (end - pos == 4)
+                while (end < l->len && is_space(l->text[end]))
+                        end++;
+        l->pos = end;
+}
+
+/* A "string", `raw string` or 'c' at pos; returns its end, or 0 after an error. */
+static size_t lex_literal(struct lexer *l, size_t pos, char c)
+{
+        size_t end = lex_quote(l, pos, c,
+                               c == '"'   ? "quoted string"
+                               : c == '`' ? "raw quoted string"
+                                          : "character constant");
+
+        if (end)
+                emit(l,
+                     c == '"'   ? TMPL_TOK_STRING
+                     : c == '`' ? TMPL_TOK_RAW_STRING
+                                : TMPL_TOK_CHAR_CONST,
+                     pos, end - pos);
+        return end;
+}
+
+/* One token inside an action at l->pos; returns false when the action ended or failed. */
 static bool lex_in_action(struct lexer *l)
 {
-        size_t pos = l->pos, end;
-        char c;
+        size_t pos = l->pos, end = pos + 1;
+        char c = pos < l->len ? l->text[pos] : '\0';
 
         if (at_right_trim(l, pos) || at(l, pos, "}}")) {
-                if (l->paren_depth > 0) {
-                        emit_error(l, pos, "unclosed left paren");
-                        return false;
-                }
-                end = pos + (at(l, pos, "}}") ? 2 : 4);
-                emit(l, TMPL_TOK_RIGHT, pos, end - pos);
-                if (!at(l, pos, "}}"))
-                        while (end < l->len && is_space(l->text[end]))
-                                end++;
-                l->pos = end;
+                lex_right_delim(l);
                 return false;
         }
         if (pos >= l->len) {
                 emit_error(l, pos, "unclosed action");
                 return false;
         }
-        c = l->text[pos];
-        end = pos + 1;
         if (is_space(c)) {
                 /* a space followed by "-}}" is the trim marker, not a separator */
                 while (end < l->len && is_space(l->text[end]) && !at_right_trim(l, end))
@@ -236,27 +257,21 @@ static bool lex_in_action(struct lexer *l)
                 emit_error(l, pos, "unexpected right paren");
                 end = 0;
         } else if (c == '=' || c == '|' || c == '(' || c == ')') {
-                emit(l, c == '=' ? TMPL_TOK_ASSIGN : c == '|' ? TMPL_TOK_PIPE
-                        : c == '(' ? TMPL_TOK_LPAREN : TMPL_TOK_RPAREN,
+                emit(l,
+                     c == '='   ? TMPL_TOK_ASSIGN
+                     : c == '|' ? TMPL_TOK_PIPE
+                     : c == '(' ? TMPL_TOK_LPAREN
+                                : TMPL_TOK_RPAREN,
                      pos, 1);
                 l->paren_depth += c == '(' ? 1 : c == ')' ? -1 : 0;
         } else if (c == ':') {
-                if (!at(l, pos, ":=")) {
-                        emit_error(l, pos, "expected :=");
-                        return false;
-                }
-                emit(l, TMPL_TOK_DECLARE, pos, 2);
-                end = pos + 2;
-        } else if (c == '"' || c == '`' || c == '\'') {
-                end = lex_quote(l, pos, c,
-                                c == '"'   ? "quoted string"
-                                : c == '`' ? "raw quoted string"
-                                           : "character constant");
+                end = at(l, pos, ":=") ? pos + 2 : 0;
                 if (end)
-                        emit(l, c == '"'   ? TMPL_TOK_STRING
-                                : c == '`' ? TMPL_TOK_RAW_STRING
-                                           : TMPL_TOK_CHAR_CONST,
-                             pos, end - pos);
+                        emit(l, TMPL_TOK_DECLARE, pos, 2);
+                else
+                        emit_error(l, pos, "expected :=");
+        } else if (c == '"' || c == '`' || c == '\'') {
+                end = lex_literal(l, pos, c);
         } else if ((c == '.' && end < l->len && l->text[end] >= '0' && l->text[end] <= '9') ||
                    c == '+' || c == '-' || (c >= '0' && c <= '9')) {
                 end = lex_number(l, pos);
@@ -298,7 +313,8 @@ static void lex_text_and_action(struct lexer *l)
 {
         const char *open = memmem(l->text + l->pos, l->len - l->pos, "{{", 2);
         size_t start = l->pos, stop = open ? (size_t)(open - l->text) : l->len, end = stop;
-        bool trim = open && at(l, stop + 2, "-") && stop + 3 < l->len && is_space(l->text[stop + 3]);
+        bool trim =
+                open && at(l, stop + 2, "-") && stop + 3 < l->len && is_space(l->text[stop + 3]);
 
         if (trim)
                 while (end > start && is_space(l->text[end - 1]))

@@ -183,7 +183,7 @@ static bool scope_has(const struct parser *p, const char *name, size_t len)
 
 /* ---- operands, commands, pipelines ---- */
 
-static void tmpl_pipe_freep(struct tmpl_pipe **pipe)
+static void pipe_freep(struct tmpl_pipe **pipe)
 {
         tmpl_pipe_free(*pipe);
 }
@@ -210,8 +210,7 @@ static int parse_term(struct parser *p, struct tmpl_arg *a, bool *have)
         case TMPL_TOK_VAR:
                 a->type = TMPL_ARG_VAR;
                 a->name = xstrndup(s, t->len);
-                return scope_has(p, s, t->len) ? 0
-                                               : perr(p, "undefined variable \"%s\"", a->name);
+                return scope_has(p, s, t->len) ? 0 : perr(p, "undefined variable \"%s\"", a->name);
         case TMPL_TOK_FIELD:
                 a->type = TMPL_ARG_FIELD;
                 a->fields = xzalloc(2 * sizeof(char *));
@@ -355,7 +354,7 @@ static int parse_decls(struct parser *p, struct tmpl_pipe *pipe, const char *con
 static int parse_pipeline(struct parser *p, const char *context, enum tmpl_tok_type end,
                           struct tmpl_pipe **ret)
 {
-        CLEANUP(tmpl_pipe_freep) struct tmpl_pipe *pipe = xzalloc(sizeof(*pipe));
+        CLEANUP(pipe_freep) struct tmpl_pipe *pipe = xzalloc(sizeof(*pipe));
         int r = parse_decls(p, pipe, context);
 
         if (r < 0)
@@ -383,8 +382,8 @@ static int parse_pipeline(struct parser *p, const char *context, enum tmpl_tok_t
                 case TMPL_TOK_VAR:
                 case TMPL_TOK_LPAREN:
                         backup(p);
-                        pipe->cmds = xreallocarray(pipe->cmds, pipe->n_cmds + 1,
-                                                   sizeof(*pipe->cmds));
+                        pipe->cmds =
+                                xreallocarray(pipe->cmds, pipe->n_cmds + 1, sizeof(*pipe->cmds));
                         pipe->cmds[pipe->n_cmds++] = (struct tmpl_cmd){0};
                         r = parse_command(p, &pipe->cmds[pipe->n_cmds - 1]);
                         if (r < 0)
@@ -401,8 +400,9 @@ static int parse_pipeline(struct parser *p, const char *context, enum tmpl_tok_t
 /* {{if}}, {{range}}, {{with}}: the pipeline, the list, the else list; variables end with it. */
 static int parse_control(struct parser *p, enum tmpl_node_type type, struct tmpl_node *node)
 {
-        const char *context = type == TMPL_NODE_IF ? "if" : type == TMPL_NODE_RANGE ? "range"
-                                                                                     : "with";
+        const char *context = type == TMPL_NODE_IF      ? "if"
+                              : type == TMPL_NODE_RANGE ? "range"
+                                                        : "with";
         size_t mark = p->n_vars;
         enum stop stop;
         int r;
@@ -450,8 +450,8 @@ static int parse_action(struct parser *p, struct tmpl_node *node, enum stop *sto
                 node->type = t->type == TMPL_TOK_BREAK ? TMPL_NODE_BREAK : TMPL_NODE_CONTINUE;
                 t = next_nonspace(p);
                 if (t->type != TMPL_TOK_RIGHT)
-                        return unexpected(p, t, node->type == TMPL_NODE_BREAK ? "{{break}}"
-                                                                              : "{{continue}}");
+                        return unexpected(
+                                p, t, node->type == TMPL_NODE_BREAK ? "{{break}}" : "{{continue}}");
                 if (p->range_depth == 0)
                         return perr(p, "{{%s}} outside {{range}}",
                                     node->type == TMPL_NODE_BREAK ? "break" : "continue");
@@ -528,8 +528,7 @@ int tmpl_parse(const char *name, const char *text, size_t len, struct tmpl **ret
         int r;
 
         if (len > TMPL_MAX_TEXT)
-                return rctr_error_set(err, EFBIG, "template: longer than %d bytes",
-                                      TMPL_MAX_TEXT);
+                return rctr_error_set(err, EFBIG, "template: longer than %d bytes", TMPL_MAX_TEXT);
         t = xzalloc(sizeof(*t));
         t->name = xstrdup(name ? name : "");
         t->text = memdup_nul(text, len);

@@ -1,7 +1,7 @@
 /*
- * Values as text the way Go prints them: fmt's %v and its other verbs (for {{.X}}, print and
- * printf), and encoding/json (for {{json}}). Scripts compare podman's output byte for byte, so
- * the details matter: "1e+06", "map[a:1 b:2]", "[a b]", "<nil>", "%!d(string=x)".
+ * Go's fmt for template values: %v for {{.X}} and print, and the verbs of printf, with their
+ * flags, widths and precisions, and Go's way of reporting misuse: "%!d(string=x)",
+ * "%!s(MISSING)", "%!(EXTRA int=1)".
  */
 #include <config.h>
 #include "template-private.h"
@@ -15,52 +15,6 @@
 #include "macros.h"
 #include "xalloc.h"
 
-/* Appending to a buffer without a cap cannot fail. */
-static void put(struct buf *b, const char *s, size_t len)
-{
-        (void)buf_append(b, s, len);
-}
-
-static void puts_(struct buf *b, const char *s)
-{
-        put(b, s, strlen(s));
-}
-
-size_t tmpl_utf8_encode(uint32_t cp, char out[4])
-{
-        size_t n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-        static const unsigned char lead[] = {0, 0, 0xc0, 0xe0, 0xf0};
-
-        for (size_t i = n; i-- > 1; cp >>= 6)
-                out[i] = (char)(0x80 | (cp & 0x3f));
-        out[0] = (char)(n == 1 ? cp : lead[n] | cp);
-        return n;
-}
-
-size_t tmpl_utf8_decode(const char *s, size_t n, uint32_t *cp)
-{
-        const unsigned char *u = (const unsigned char *)s;
-        size_t len = u[0] < 0x80 ? 1 : u[0] < 0xc2 ? 0 : u[0] < 0xe0 ? 2 : u[0] < 0xf0 ? 3
-                                                     : u[0] < 0xf5 ? 4
-                                                                   : 0;
-        static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
-        uint32_t c = len == 1 ? u[0] : len ? u[0] & (0x7f >> len) : 0;
-
-        for (size_t i = 1; i < len; i++) {
-                if (i >= n || (u[i] & 0xc0) != 0x80) {
-                        len = 0;
-                        break;
-                }
-                c = c << 6 | (u[i] & 0x3f);
-        }
-        if (len == 0 || c < min[len] || c > 0x10ffff || (c >= 0xd800 && c < 0xe000)) {
-                *cp = 0xfffd; /* what Go's range over a string yields for a bad byte */
-                return 1;
-        }
-        *cp = c;
-        return len;
-}
-
 static size_t utf8_count(const char *s, size_t n)
 {
         size_t runes = 0;
@@ -70,209 +24,6 @@ static size_t utf8_count(const char *s, size_t n)
                 i += tmpl_utf8_decode(s + i, n - i, &cp);
         return runes;
 }
-
-bool tmpl_truth(json_t *v)
-{
-        switch (v ? json_typeof(v) : JSON_NULL) {
-        case JSON_STRING:
-                return json_string_length(v) > 0;
-        case JSON_INTEGER:
-                return json_integer_value(v) != 0;
-        case JSON_REAL:
-                return json_real_value(v) != 0;
-        case JSON_TRUE:
-                return true;
-        case JSON_ARRAY:
-                return json_array_size(v) > 0;
-        case JSON_OBJECT:
-                return json_object_size(v) > 0;
-        default:
-                return false;
-        }
-}
-
-const char *tmpl_type_name(json_t *v)
-{
-        switch (v ? json_typeof(v) : JSON_NULL) {
-        case JSON_STRING:
-                return "string";
-        case JSON_INTEGER:
-                return "int";
-        case JSON_REAL:
-                return "float64";
-        case JSON_TRUE:
-        case JSON_FALSE:
-                return "bool";
-        case JSON_ARRAY:
-                return "[]interface {}";
-        case JSON_OBJECT:
-                return "map[string]interface {}";
-        default:
-                return "<nil>";
-        }
-}
-
-static int cmp_keys(const void *a, const void *b)
-{
-        return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-const char **tmpl_sorted_keys(json_t *obj, size_t *ret_n)
-{
-        const char **keys = xreallocarray(NULL, json_object_size(obj) + 1, sizeof(*keys));
-        const char *key;
-        json_t *value;
-        size_t n = 0;
-
-        json_object_foreach (obj, key, value)
-                keys[n++] = key;
-        qsort(keys, n, sizeof(*keys), cmp_keys);
-        *ret_n = n;
-        return keys;
-}
-
-/* ---- numbers ---- */
-
-/*
- * The fewest significant digits that read back as d (Go's shortest formatting), left in tmp as
- * %e text; returns their count and the decimal exponent.
- */
-static int shortest(double d, char *tmp, size_t size, int *ret_exp)
-{
-        int p = 1;
-
-        for (; p < 17; p++) {
-                snprintf(tmp, size, "%.*e", p - 1, d);
-                if (strtod(tmp, NULL) == d)
-                        break;
-        }
-        snprintf(tmp, size, "%.*e", p - 1, d);
-        *ret_exp = (int)strtol(strchr(tmp, 'e') + 1, NULL, 10);
-        return p;
-}
-
-/* Go's %v (and %g) of a float64: shortest digits, exponent form below 1e-4 or from 1e+06. */
-static void float_v(struct buf *b, double d)
-{
-        char tmp[64];
-        int exp, p;
-
-        /* no Inf or NaN: jansson cannot hold them */
-        if (d == 0) {
-                puts_(b, signbit(d) ? "-0" : "0");
-                return;
-        }
-        p = shortest(d, tmp, sizeof(tmp), &exp);
-        if (exp < -4 || exp >= 6) {
-                puts_(b, tmp);
-                return;
-        }
-        snprintf(tmp, sizeof(tmp), "%.*f", p - 1 - exp > 0 ? p - 1 - exp : 0, d);
-        puts_(b, tmp);
-}
-
-/* encoding/json's float64: shortest %f, or %e (e-7, not e-07) outside [1e-6, 1e21). */
-static void float_json(struct buf *b, double d)
-{
-        char tmp[400];
-        int exp, p;
-
-        if (d == 0) {
-                puts_(b, "0");
-                return;
-        }
-        p = shortest(d, tmp, sizeof(tmp), &exp);
-        if (fabs(d) < 1e-6 || fabs(d) >= 1e21) {
-                char *e = strchr(tmp, 'e');
-
-                if (e[1] == '-' && e[2] == '0' && e[4] == '\0')
-                        memmove(e + 2, e + 3, 2);
-                puts_(b, tmp);
-                return;
-        }
-        snprintf(tmp, sizeof(tmp), "%.*f", p - 1 - exp > 0 ? p - 1 - exp : 0, d);
-        puts_(b, tmp);
-}
-
-/* ---- JSON ---- */
-
-static void json_quote(struct buf *b, const char *s, size_t n)
-{
-        put(b, "\"", 1);
-        for (size_t i = 0; i < n;) {
-                unsigned char c = (unsigned char)s[i];
-                const char *esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n"
-                                  : c == '\r' ? "\\r" : c == '\t' ? "\\t" : c == '\b' ? "\\b"
-                                  : c == '\f' ? "\\f" : NULL;
-                uint32_t cp;
-                size_t k;
-
-                if (esc || c < 0x20) {
-                        if (esc)
-                                puts_(b, esc);
-                        else
-                                (void)buf_appendf(b, "\\u%04x", c);
-                        i++;
-                        continue;
-                }
-                k = tmpl_utf8_decode(s + i, n - i, &cp);
-                /* Go writes bad bytes as U+FFFD and escapes the JavaScript line separators */
-                if (cp == 0x2028 || cp == 0x2029 || (cp == 0xfffd && k == 1 && c >= 0x80))
-                        (void)buf_appendf(b, "\\u%04x", cp);
-                else
-                        put(b, s + i, k);
-                i += k;
-        }
-        put(b, "\"", 1);
-}
-
-void tmpl_print_json(struct buf *b, json_t *v)
-{
-        const char *key;
-        json_t *item;
-        size_t i;
-
-        switch (v ? json_typeof(v) : JSON_NULL) {
-        case JSON_STRING:
-                json_quote(b, json_string_value(v), json_string_length(v));
-                break;
-        case JSON_INTEGER:
-                (void)buf_appendf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-                break;
-        case JSON_REAL:
-                float_json(b, json_real_value(v));
-                break;
-        case JSON_TRUE:
-        case JSON_FALSE:
-                puts_(b, json_is_true(v) ? "true" : "false");
-                break;
-        case JSON_ARRAY:
-                put(b, "[", 1);
-                json_array_foreach (v, i, item) {
-                        if (i)
-                                put(b, ",", 1);
-                        tmpl_print_json(b, item);
-                }
-                put(b, "]", 1);
-                break;
-        case JSON_OBJECT:
-                i = 0;
-                put(b, "{", 1);
-                json_object_foreach (v, key, item) {
-                        if (i++)
-                                put(b, ",", 1);
-                        json_quote(b, key, strlen(key));
-                        put(b, ":", 1);
-                        tmpl_print_json(b, item);
-                }
-                put(b, "}", 1);
-                break;
-        default:
-                puts_(b, "null");
-        }
-}
-
-/* ---- Go's fmt ---- */
 
 struct spec {
         bool minus, plus, sharp, space, zero;
@@ -284,28 +35,27 @@ static const struct spec plain = {.width = -1, .prec = -1};
 /* s padded to the width (in characters); numbers put zeros after their sign. */
 static void pad(struct buf *b, const struct spec *sp, const char *s, size_t n, bool number)
 {
-        size_t runes = utf8_count(s, n), fill = sp->width > 0 && (size_t)sp->width > runes
-                                                        ? (size_t)sp->width - runes
-                                                        : 0;
+        size_t runes = utf8_count(s, n),
+               fill = sp->width > 0 && (size_t)sp->width > runes ? (size_t)sp->width - runes : 0;
         size_t sign = number && n && strchr("+- ", s[0]) ? 1 : 0;
 
         if (sp->minus) {
-                put(b, s, n);
+                tmpl_put(b, s, n);
                 for (; fill; fill--)
-                        put(b, " ", 1);
+                        tmpl_put(b, " ", 1);
                 return;
         }
         if (sp->zero)
-                put(b, s, sign);
+                tmpl_put(b, s, sign);
         for (; fill; fill--)
-                put(b, sp->zero ? "0" : " ", 1);
-        put(b, s + (sp->zero ? sign : 0), n - (sp->zero ? sign : 0));
+                tmpl_put(b, sp->zero ? "0" : " ", 1);
+        tmpl_put(b, s + (sp->zero ? sign : 0), n - (sp->zero ? sign : 0));
 }
 
 /* strconv.Quote / QuoteRune: escapes for what is not printable, \" or \' for the quote. */
 static void go_quote(struct buf *b, const char *s, size_t n, char quote)
 {
-        put(b, &quote, 1);
+        tmpl_put(b, &quote, 1);
         for (size_t i = 0; i < n;) {
                 static const char ctl[] = "\aa\bb\ff\nn\rr\tt\vv";
                 const char *e = s[i] ? memchr(ctl, s[i], sizeof(ctl) - 1) : NULL;
@@ -316,17 +66,17 @@ static void go_quote(struct buf *b, const char *s, size_t n, char quote)
                         (void)buf_appendf(b, "\\%c", s[i]);
                 else if (e && (e - ctl) % 2 == 0)
                         (void)buf_appendf(b, "\\%c", e[1]);
-                else if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f || (cp == 0xfffd && k == 1 &&
-                                                                        (unsigned char)s[i] >= 0x80))
+                else if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f ||
+                         (cp == 0xfffd && k == 1 && (unsigned char)s[i] >= 0x80))
                         (void)buf_appendf(b, "\\x%02x", (unsigned char)s[i]);
                 else if ((cp >= 0x80 && cp < 0xa0) || cp == 0xad || cp == 0x2028 || cp == 0x2029 ||
                          cp == 0xfeff)
                         (void)buf_appendf(b, "\\u%04x", cp);
                 else
-                        put(b, s + i, k);
+                        tmpl_put(b, s + i, k);
                 i += k;
         }
-        put(b, &quote, 1);
+        tmpl_put(b, &quote, 1);
 }
 
 static void fmt_value(struct buf *b, const struct spec *sp, char verb, json_t *v);
@@ -339,9 +89,9 @@ static void bad_verb(struct buf *b, char verb, json_t *v)
                 (void)buf_appendf(b, "%s=", tmpl_type_name(v));
                 fmt_value(b, &plain, 'v', v);
         } else {
-                puts_(b, "<nil>");
+                tmpl_puts(b, "<nil>");
         }
-        put(b, ")", 1);
+        tmpl_put(b, ")", 1);
 }
 
 /* %c, %q and %U of an integer: a character, a quoted character, U+0041. */
@@ -358,7 +108,7 @@ static void fmt_rune(struct buf *b, const struct spec *sp, char verb, json_int_t
         else if (verb == 'q')
                 go_quote(&t, u8, k, '\'');
         else
-                put(&t, u8, k);
+                tmpl_put(&t, u8, k);
         pad(b, sp, t.data, t.len, false);
 }
 
@@ -367,7 +117,8 @@ static void fmt_int(struct buf *b, const struct spec *sp, char verb, json_t *v)
         json_int_t i = json_integer_value(v);
         unsigned long long u = i < 0 ? 0ULL - (unsigned long long)i : (unsigned long long)i;
         const char *digits = verb == 'X' ? "0123456789ABCDEF" : "0123456789abcdef";
-        unsigned base = verb == 'x' || verb == 'X' ? 16 : verb == 'o' || verb == 'O' ? 8
+        unsigned base = verb == 'x' || verb == 'X'   ? 16
+                        : verb == 'o' || verb == 'O' ? 8
                         : verb == 'b'                ? 2
                                                      : 10;
         const char *prefix = "";
@@ -387,18 +138,19 @@ static void fmt_int(struct buf *b, const struct spec *sp, char verb, json_t *v)
                 rev[n++] = digits[u % base];
         while ((u /= base) && n < (int)sizeof(rev));
         if (verb == 'O' || (sp->sharp && base != 10))
-                prefix = verb == 'O' ? "0o" : base == 16 ? (verb == 'X' ? "0X" : "0x")
-                                          : base == 2    ? "0b"
-                                          : rev[n - 1] != '0' ? "0"
-                                                             : "";
+                prefix = verb == 'O'         ? "0o"
+                         : base == 16        ? (verb == 'X' ? "0X" : "0x")
+                         : base == 2         ? "0b"
+                         : rev[n - 1] != '0' ? "0"
+                                             : "";
         buf_init(&t, 0);
         if (i < 0 || sp->plus || sp->space)
-                put(&t, i < 0 ? "-" : sp->plus ? "+" : " ", 1);
-        puts_(&t, prefix);
+                tmpl_put(&t, i < 0 ? "-" : sp->plus ? "+" : " ", 1);
+        tmpl_puts(&t, prefix);
         for (int z = n; z < sp->prec; z++)
-                put(&t, "0", 1);
+                tmpl_put(&t, "0", 1);
         while (n > 0)
-                put(&t, &rev[--n], 1);
+                tmpl_put(&t, &rev[--n], 1);
         /* Go pads with zeros only when no precision was given */
         pad(b, sp, t.data, t.len, sp->prec < 0);
 }
@@ -412,9 +164,9 @@ static void fmt_float(struct buf *b, const struct spec *sp, char verb, double d)
 
         buf_init(&t, 0);
         if (signbit(d) || sp->plus || sp->space)
-                put(&t, signbit(d) ? "-" : sp->plus ? "+" : " ", 1);
+                tmpl_put(&t, signbit(d) ? "-" : sp->plus ? "+" : " ", 1);
         if ((verb == 'v' || verb == 'g' || verb == 'G') && prec < 0)
-                float_v(&t, a);
+                tmpl_print_float(&t, a);
         else if (verb == 'g' || verb == 'G')
                 (void)buf_appendf(&t, verb == 'g' ? "%.*g" : "%.*G", prec, a);
         else if (verb == 'e' || verb == 'E')
@@ -485,29 +237,29 @@ static void fmt_value(struct buf *b, const struct spec *sp, char verb, json_t *v
                         bad_verb(b, verb, v);
                 break;
         case JSON_ARRAY:
-                put(b, "[", 1);
-                json_array_foreach (v, i, item) {
+                tmpl_put(b, "[", 1);
+                json_array_foreach(v, i, item) {
                         if (i)
-                                put(b, " ", 1);
+                                tmpl_put(b, " ", 1);
                         fmt_value(b, sp, verb, item);
                 }
-                put(b, "]", 1);
+                tmpl_put(b, "]", 1);
                 break;
         case JSON_OBJECT: {
                 cleanup_free const char **keys = tmpl_sorted_keys(v, &n);
 
-                puts_(b, "map[");
+                tmpl_puts(b, "map[");
                 for (i = 0; i < n; i++) {
                         json_t *k = json_string_nocheck(keys[i]);
 
                         if (i)
-                                put(b, " ", 1);
+                                tmpl_put(b, " ", 1);
                         fmt_value(b, sp, verb, k);
-                        put(b, ":", 1);
+                        tmpl_put(b, ":", 1);
                         fmt_value(b, sp, verb, json_object_get(v, keys[i]));
                         json_decref(k);
                 }
-                put(b, "]", 1);
+                tmpl_put(b, "]", 1);
                 break;
         }
         default:
@@ -521,7 +273,7 @@ static void fmt_value(struct buf *b, const struct spec *sp, char verb, json_t *v
 void tmpl_print_value(struct buf *b, json_t *v)
 {
         if (!v)
-                puts_(b, "<no value>");
+                tmpl_puts(b, "<no value>");
         else
                 fmt_value(b, &plain, 'v', v);
 }
@@ -530,8 +282,8 @@ void tmpl_print_value(struct buf *b, json_t *v)
  * Flags, width and precision after a %, *i is left past them. false: a width or precision over
  * 1e6 or a '*' without an int argument (Go's %!(BADWIDTH)), and *sp is plain.
  */
-static bool parse_spec(const char *f, size_t len, size_t *i, json_t **args, size_t n,
-                       size_t *argi, struct spec *sp)
+static bool parse_spec(const char *f, size_t len, size_t *i, json_t **args, size_t n, size_t *argi,
+                       struct spec *sp)
 {
         bool ok = true;
 
@@ -590,34 +342,34 @@ void tmpl_sprintf(struct buf *b, const char *f, size_t len, json_t **args, size_
                 struct spec sp;
                 char verb;
 
-                put(b, f + i, stop - i);
+                tmpl_put(b, f + i, stop - i);
                 if (!pct)
                         break;
                 i = stop + 1;
                 if (!parse_spec(f, len, &i, args, n, &argi, &sp))
-                        puts_(b, "%!(BADWIDTH)");
+                        tmpl_puts(b, "%!(BADWIDTH)");
                 if (i >= len) {
-                        puts_(b, "%!(NOVERB)");
+                        tmpl_puts(b, "%!(NOVERB)");
                         break;
                 }
                 verb = f[i++];
                 if (verb == '%')
-                        put(b, "%", 1);
+                        tmpl_put(b, "%", 1);
                 else if (argi >= n)
                         (void)buf_appendf(b, "%%!%c(MISSING)", verb);
                 else
                         fmt_value(b, &sp, verb, args[argi++]);
         }
         if (argi < n) {
-                puts_(b, "%!(EXTRA ");
+                tmpl_puts(b, "%!(EXTRA ");
                 for (size_t k = argi; k < n; k++) {
                         (void)buf_appendf(b, "%s%s", k > argi ? ", " : "", tmpl_type_name(args[k]));
                         if (args[k] && !json_is_null(args[k])) {
-                                put(b, "=", 1);
+                                tmpl_put(b, "=", 1);
                                 fmt_value(b, &plain, 'v', args[k]);
                         }
                 }
-                put(b, ")", 1);
+                tmpl_put(b, ")", 1);
         }
 }
 
@@ -627,9 +379,9 @@ void tmpl_sprint(struct buf *b, json_t **args, size_t n, bool ln)
                 bool str = json_is_string(args[i]), prev = i > 0 && json_is_string(args[i - 1]);
 
                 if (i > 0 && (ln || (!str && !prev)))
-                        put(b, " ", 1);
+                        tmpl_put(b, " ", 1);
                 fmt_value(b, &plain, 'v', args[i]);
         }
         if (ln)
-                put(b, "\n", 1);
+                tmpl_put(b, "\n", 1);
 }

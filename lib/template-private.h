@@ -1,17 +1,19 @@
 /*
  * The parsed form of a template and the pieces lib/template-*.c share: the lexer's tokens
  * (template-lex.c), the tree (template-parse.c builds it, template-eval.c walks it), the
- * functions (template-funcs.c) and the value printers (template-print.c).
+ * functions (template-funcs*.c) and values (template-value.c, template-print.c).
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <jansson.h>
 
-struct buf;
+#include "buf.h"
+
 struct rctr_error;
 
 /* Nesting of parentheses and control structures: bounds the recursion of parse and eval. */
@@ -170,9 +172,27 @@ struct tmpl_func {
         tmpl_func_call call;       /* NULL for and/or, which evaluate their arguments lazily */
 };
 
+/* The function called name (Go's builtins, then podman's additions), or NULL. */
 const struct tmpl_func *tmpl_func_find(const char *name);
+const struct tmpl_func *tmpl_podman_func_find(const char *name);
+/*
+ * 0 when v has the JSON type a function wants, else -EINVAL with err in Go's words: "wrong type
+ * for value; expected string; got int" (or "invalid value; expected string" when missing).
+ */
+int tmpl_want(json_t *v, json_type type, const char *go_type, struct rctr_error *err);
 
 /* ---- values ---- */
+
+/* Append to a buffer of ours without a cap, where appending cannot fail. */
+static inline void tmpl_put(struct buf *b, const char *s, size_t len)
+{
+        (void)buf_append(b, s, len);
+}
+
+static inline void tmpl_puts(struct buf *b, const char *s)
+{
+        tmpl_put(b, s, strlen(s));
+}
 
 /* UTF-8 of cp (a valid code point) into out; returns its length, 1 to 4. */
 size_t tmpl_utf8_encode(uint32_t cp, char out[4]);
@@ -185,6 +205,8 @@ bool tmpl_truth(json_t *v);
 const char *tmpl_type_name(json_t *v);
 /* The object's keys in Go's map order (sorted bytewise). Owned array of borrowed keys. */
 const char **tmpl_sorted_keys(json_t *obj, size_t *ret_n);
+/* Append d (>= 0) as Go's %v of a float64: shortest digits, exponent below 1e-4 or from 1e+06. */
+void tmpl_print_float(struct buf *out, double d);
 /* Append v as Go's fmt %v does (missing: "<no value>"). */
 void tmpl_print_value(struct buf *out, json_t *v);
 /* Append v as Go's json.Marshal does, compact, object keys in their order (missing: null). */

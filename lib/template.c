@@ -1,6 +1,7 @@
 /*
  * podman's --format conventions on top of the template engine (containers/common pkg/report:
- * IsJSON, NormalizeFormat, EnforceRange, Formatter.Parse), and freeing a parsed template.
+ * IsJSON, NormalizeFormat, EnforceRange, Formatter.Parse and Execute), and freeing a parsed
+ * template.
  */
 #include <config.h>
 #include "template.h"
@@ -12,6 +13,7 @@
 #include "buf.h"
 #include "error.h"
 #include "macros.h"
+#include "tabwriter.h"
 #include "template-private.h"
 #include "xalloc.h"
 
@@ -185,5 +187,32 @@ int tmpl_parse_format(const char *name, const char *format, struct tmpl **ret, b
         }
         if (r >= 0 && ret_table)
                 *ret_table = table;
+        return r;
+}
+
+int tmpl_format_render(const char *name, const char *format, json_t *items, json_t *headers,
+                       struct buf *out, struct rctr_error *err)
+{
+        CLEANUP(tmpl_freep) struct tmpl *t = NULL;
+        cleanup_buf struct buf text = {0};
+        bool table = false;
+        int r = tmpl_parse_format(name, format, &t, &table, err);
+
+        if (r < 0)
+                return r;
+        if (!table)
+                return tmpl_render(t, items, out, err);
+        /* the table is aligned as a whole: render it all, then pad the columns */
+        buf_init(&text, out->max);
+        if (headers) {
+                json_auto_t *head = json_pack("[O]", headers);
+
+                r = tmpl_render(t, head, &text, err);
+        }
+        if (r >= 0)
+                r = tmpl_render(t, items, &text, err);
+        if (r >= 0)
+                r = tabwriter_format(text.data, text.len, TABWRITER_PODMAN_MINWIDTH,
+                                     TABWRITER_PODMAN_PADDING, out, err);
         return r;
 }

@@ -87,3 +87,13 @@ char *tmpl_format_normalize(const char *format, bool *ret_table);
  */
 int tmpl_parse_format(const char *name, const char *format, struct tmpl **ret, bool *ret_table,
                       struct rctr_error *err);
+
+/*
+ * Print items (a JSON array, borrowed) per a user's --format, as podman's report.Formatter does:
+ * tmpl_parse_format(name, format); for a table, first the header row (the template run over
+ * [headers]; headers is borrowed, NULL: no header row, as --noheading), then the whole output
+ * aligned by tabwriter_format() with podman's settings. Appends to out. Returns 0, or the errors
+ * of tmpl_parse_format(), tmpl_render() and tabwriter_format().
+ */
+int tmpl_format_render(const char *name, const char *format, json_t *items, json_t *headers,
+                       struct buf *out, struct rctr_error *err);

@@ -49,7 +49,12 @@ run_rctr() {
         '?') expected='?'; shift ;;
         [0-9] | [0-9][0-9] | [0-9][0-9][0-9]) expected=$1; shift ;;
         esac
-        run "$RCTR" --root "$RCTR_ROOT" --runroot "$RCTR_RUNROOT" "$@"
+        # 127 expected: tell bats (else it warns that the command was not found)
+        if [ "$expected" = 127 ]; then
+                run -127 "$RCTR" --root "$RCTR_ROOT" --runroot "$RCTR_RUNROOT" "$@"
+        else
+                run "$RCTR" --root "$RCTR_ROOT" --runroot "$RCTR_RUNROOT" "$@"
+        fi
         if [ "$expected" != '?' ] && [ "$status" -ne "$expected" ]; then
                 printf '# $ rctr %s\n# exit status %s, expected %s\n' "$*" "$status" "$expected"
                 printf '%s\n' "$output" | sed 's/^/# > /'

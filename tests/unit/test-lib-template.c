@@ -62,11 +62,27 @@ static char *run(const char *text, json_t *dot)
         return r < 0 ? error_text(r, &err) : render(t, dot);
 }
 
+/* text with its newlines and tabs escaped: a TAP description is one line. Owned. */
+static char *one_line(const char *text)
+{
+        cleanup_buf struct buf b = {0};
+
+        buf_init(&b, 0);
+        for (const char *s = text; *s; s++) {
+                if (*s == '\n' || *s == '\t')
+                        (void)buf_append(&b, *s == '\n' ? "\\n" : "\\t", 2);
+                else
+                        (void)buf_append(&b, s, 1);
+        }
+        return buf_detach(&b);
+}
+
 static void check(const char *text, const char *want)
 {
         cleanup_free char *got = run(text, data);
+        cleanup_free char *name = one_line(text);
 
-        is_str(got, want, "%s", text);
+        is_str(got, want, "%s", name);
 }
 
 static void test_text_and_trim(void)
@@ -141,6 +157,8 @@ static void test_range_if_with(void)
         check("{{if .Z}}a{{else if .E}}b{{else}}d{{end}}", "d");
         check("{{with .Missing}}a{{else}}b{{end}}", "b");
         check("{{with .E}}a{{else with .S}}{{.}}{{end}}", "x");
+        check("{{with $x := .Nest.A}}{{$x.B}}/{{.B}}{{end}}", "deep/deep");
+        check("{{range .L}}{{$x := .}}{{end}}{{$x := 1}}{{$x}}", "1");
         /* Go's truth */
         check("{{if .N}}1{{end}}{{if .E}}2{{end}}{{if .Z}}3{{end}}{{if .EL}}4{{end}}"
               "{{if .EM}}5{{end}}{{if false}}6{{end}}{{if .Missing}}7{{end}}{{if 0.0}}8{{end}}",
@@ -179,8 +197,7 @@ static void test_functions(void)
               "{\"b\":2,\"a\":1} \"x\" [1,\"two\",null,true,2.5] null null");
         check("{{json .Nest}}", "{\"A\":{\"B\":\"deep\"}}");
         check("{{json \"<a&b>\\n\\u2028\\x01\"}}", "\"<a&b>\\n\\u2028\\u0001\"");
-        check("{{json 1e21}} {{json 0.0000001}} {{json 1e20}}",
-              "1e+21 1e-7 100000000000000000000");
+        check("{{json 1e21}} {{json 0.0000001}} {{json 1e20}}", "1e+21 1e-7 100000000000000000000");
         check("{{index .M \"a\"}} {{index .L 1}} {{index .Nest \"A\" \"B\"}} {{index .S 0}}",
               "1 b deep 120");
         check("{{index .M \"zz\"}}", "<no value>");
@@ -372,8 +389,7 @@ static void test_embedded_nul(void)
         rctr_error_clear(&err);
 }
 
-static void check_format(const char *format, const char *items, bool want_table,
-                         const char *want)
+static void check_format(const char *format, const char *items, bool want_table, const char *want)
 {
         CLEANUP(tmpl_freep) struct tmpl *t = NULL;
         json_auto_t *dot = json_loads(items, JSON_DECODE_ANY, NULL);
@@ -394,7 +410,8 @@ static void check_format(const char *format, const char *items, bool want_table,
 
 static void test_format(void)
 {
-        static const char items[] = "[{\"ID\": \"a\", \"V\": \"one\"}, {\"ID\": \"bb\", \"V\": \"two\"}]";
+        static const char items[] =
+                "[{\"ID\": \"a\", \"V\": \"one\"}, {\"ID\": \"bb\", \"V\": \"two\"}]";
         static const char headers[] = "[{\"ID\": \"IMAGE ID\", \"V\": \"VALUE\"}]";
         bool table = false;
         char *n;
@@ -408,7 +425,8 @@ static void test_format(void)
                    !tmpl_format_is_json("{{json}"),
            "not json formats");
         ok(tmpl_format_is_table("table {{.ID}}") && !tmpl_format_is_table("table") &&
-                   !tmpl_format_is_table("tablex {{.ID}}") && !tmpl_format_is_table(" table {{.ID}}"),
+                   !tmpl_format_is_table("tablex {{.ID}}") &&
+                   !tmpl_format_is_table(" table {{.ID}}"),
            "table formats");
 
         n = tmpl_format_normalize("table {{.ID}} {{.V}}", &table);
@@ -435,8 +453,9 @@ static void test_format(void)
         /* the newline podman adds is trimmed by the -}} */
         check_format("{{range . }}{{.ID}}{{ end -}}", items, false, "abb");
         check_format("{{printf \"\\n\"}}", items, false, "\n\n");
-        check_format("{{json .}}", items, false, "{\"ID\":\"a\",\"V\":\"one\"}\n"
-                                                 "{\"ID\":\"bb\",\"V\":\"two\"}\n");
+        check_format("{{json .}}", items, false,
+                     "{\"ID\":\"a\",\"V\":\"one\"}\n"
+                     "{\"ID\":\"bb\",\"V\":\"two\"}\n");
         /* podman reports the error of the text as given, after the normalized one failed */
         check_format("{{.ID", items, false, "ERR: template: images:1: bad character U+007B '{'");
         check_format("{{.Nope}}", items, false, "<no value>\n<no value>\n");
@@ -445,16 +464,51 @@ static void test_format(void)
                      "evaluate field X in type string");
 }
 
+static void test_format_render(void)
+{
+        json_auto_t *items = json_loads("[{\"ID\": \"a\", \"V\": \"one\"}, "
+                                        "{\"ID\": \"bbbbbbbbbbbbbbb\", \"V\": \"two\"}]",
+                                        0, NULL);
+        json_auto_t *headers = json_pack("{s:s, s:s}", "ID", "IMAGE ID", "V", "VALUE");
+        static const struct {
+                const char *format;
+                bool headers;
+                const char *want;
+        } cases[] = {
+                {"table {{.ID}} {{.V}}", true,
+                 "IMAGE ID         VALUE\na                one\nbbbbbbbbbbbbbbb  two\n"},
+                {"table {{.ID}} {{.V}}", false, "a                one\nbbbbbbbbbbbbbbb  two\n"},
+                {"table {{.ID}}", true, "IMAGE ID\na\nbbbbbbbbbbbbbbb\n"},
+                {"{{.ID}}\\t{{.V}}", true, "a\tone\nbbbbbbbbbbbbbbb\ttwo\n"},
+                {"{{.ID", true, "ERR: template: x:1: bad character U+007B '{'"},
+        };
+
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                cleanup_buf struct buf out = {0};
+                cleanup_free char *got = NULL;
+                struct rctr_error err = {0};
+                int r;
+
+                buf_init(&out, 0);
+                r = tmpl_format_render("x", cases[i].format, items,
+                                       cases[i].headers ? headers : NULL, &out, &err);
+                got = r < 0 ? error_text(r, &err) : buf_detach(&out);
+                is_str(got, cases[i].want, "render %s%s", cases[i].format,
+                       cases[i].headers ? "" : " (no headers)");
+        }
+}
+
 static void check_tab(const char *text, size_t minwidth, size_t padding, const char *want)
 {
         cleanup_buf struct buf out = {0};
+        cleanup_free char *name = one_line(text);
         struct rctr_error err = {0};
         int r;
 
         buf_init(&out, 0);
         r = tabwriter_format(text, strlen(text), minwidth, padding, &out, &err);
-        ok(r == 0, "tabwriter %s", text);
-        is_str(out.data, want, "tabwriter %s", text);
+        ok(r == 0, "tabwriter %s", name);
+        is_str(out.data, want, "tabwriter %s", name);
 }
 
 static void test_tabwriter(void)
@@ -510,6 +564,7 @@ int main(void)
         test_output_cap();
         test_embedded_nul();
         test_format();
+        test_format_render();
         test_tabwriter();
         json_decref(data);
         return tap_done();
