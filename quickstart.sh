@@ -1,5 +1,6 @@
 #!/bin/bash
-# One command on a fresh Debian 12: install what rctr needs, build, install, show it working.
+# One command on a fresh Debian 12: install what rctr needs, build, install, and run a real
+# container (an image made from Debian's busybox-static: no registry or network needed).
 #   ./quickstart.sh            as a user with sudo, or as root
 # Environment: PREFIX (default /usr/local); RCTR_DEMO_USER: as root, the unprivileged user who
 # runs the demo (default: $SUDO_USER; without either the demo runs as root, with no user
@@ -14,7 +15,7 @@ as_root() {
 
 packages=(autoconf automake make gcc libc6-dev pkgconf libcurl4-openssl-dev libarchive-dev
         libjansson-dev libslirp-dev libglib2.0-dev libsubid-dev libseccomp-dev libcap-dev
-        libssl-dev zlib1g-dev libzstd-dev go-md2man uidmap fuse-overlayfs)
+        libssl-dev zlib1g-dev libzstd-dev go-md2man uidmap fuse-overlayfs busybox-static)
 echo "==> installing Debian packages: ${packages[*]}"
 as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
 as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
@@ -44,3 +45,20 @@ echo "==> rctr info (as ${demo_user:-$(id -un)})"
 run_demo "$prefix/bin/rctr" info
 echo "==> rctr unshare cat /proc/self/uid_map"
 run_demo "$prefix/bin/rctr" unshare cat /proc/self/uid_map
+
+echo "==> a busybox image from Debian's busybox-static (rctr import), then a container of it"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/rootfs/bin" "$work/rootfs/etc" "$work/rootfs/tmp" "$work/rootfs/root"
+cp /bin/busybox "$work/rootfs/bin/busybox"
+for applet in $(/bin/busybox --list); do
+        [ "$applet" = busybox ] || ln -sf busybox "$work/rootfs/bin/$applet"
+done
+echo 'root:x:0:0:root:/root:/bin/sh' >"$work/rootfs/etc/passwd"
+echo 'root:x:0:' >"$work/rootfs/etc/group"
+tar -C "$work/rootfs" -cf "$work/busybox.tar" .
+chmod -R a+rX "$work"
+run_demo "$prefix/bin/rctr" import -q "$work/busybox.tar" localhost/quickstart-busybox
+echo "==> rctr run --rm quickstart-busybox sh -c 'echo hello from ...'"
+run_demo "$prefix/bin/rctr" run --rm quickstart-busybox \
+        sh -c 'echo "hello from a rootless container: uid $(id -u), pid $$, host $(hostname)"'

@@ -28,6 +28,19 @@ struct cmd_def {
         const char *summary;
 };
 
+/* main()'s argv, for cmd_full. */
+extern char **cmd_main_argv;
+
+/* Exec rctr-full with main()'s command line (the commands the lean rctr does not have). */
+int cmd_full(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+
+/*
+ * Run rctr-full with args (args[0] its name) as a child with our stdin and stderr (its stdout
+ * goes to /dev/null), and wait. Returns 0, or
+ * -EIO with err->reported (it printed its error) and err->exit_status its status.
+ */
+int cmd_full_run(char *const *args, struct rctr_error *err);
+
 /* The command table, NULL-name terminated, in the order `rctr --help` lists it. */
 extern const struct cmd_def cmd_table[];
 const struct cmd_def *cmd_find(const char *name);

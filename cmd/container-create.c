@@ -10,12 +10,11 @@
 
 #include "cmd/cmd.h"
 #include "cmd/common.h"
+#include "cmd/container-volumes.h"
 #include "cmd/containers.h"
 #include "cmd/run-opts.h"
 #include "engine/container-spec.h"
 #include "engine/container-state.h"
-#include "image/manifest.h"
-#include "image/pull.h"
 #include "lib/buf.h"
 #include "lib/error.h"
 #include "lib/fs.h"
@@ -29,16 +28,43 @@
 #include "storage/store.h"
 #include "storage/unpack.h"
 
+/* `rctr-full pull` with run's pull flags: the registry client lives there (cmd/commands.c). */
+static int pull_image(struct cmd_global *g, const struct cmd_run_opts *o, struct rctr_error *err)
+{
+        cleanup_free char *tls = o->tls_verify ? xasprintf("--tls-verify=%s", o->tls_verify) : NULL;
+        cleanup_free char *plat = o->platform ? xasprintf("--platform=%s", o->platform) : NULL;
+        cleanup_free char *driver =
+                g->storage_driver ? xasprintf("--storage-driver=%s", g->storage_driver) : NULL;
+        const char *args[16];
+        size_t n = 0;
+
+        args[n++] = "rctr-full";
+        args[n++] = "--root";
+        args[n++] = g->root;
+        args[n++] = "--runroot";
+        args[n++] = g->runroot;
+        if (driver)
+                args[n++] = driver;
+        args[n++] = "pull";
+        if (o->quiet)
+                args[n++] = "-q";
+        if (tls)
+                args[n++] = tls;
+        if (plat)
+                args[n++] = plat;
+        args[n++] = "--";
+        args[n++] = o->image;
+        args[n] = NULL;
+        /* its image id goes to stdout, which is ours: run prints only what the container does */
+        return cmd_full_run((char *const *)args, err);
+}
+
 /* The image, pulled as --pull says. On return the store is unlocked; *ret_img is a copy. */
 static int find_image(struct cmd_global *g, const struct cmd_run_opts *o,
                       struct storage_store **ret_store, struct storage_images *imgs,
                       struct storage_image **ret_img, struct rctr_error *err)
 {
         const char *policy = o->pull ? o->pull : "missing";
-        CLEANUP(image_platform_clear) struct image_platform plat = {0};
-        struct storage_unpack_opts uo = {0};
-        struct image_pull_opts po = {.tls_verify = -1, .have_tty = isatty(STDIN_FILENO)};
-        cleanup_free char *id = NULL;
         int r;
 
         if (!streq(policy, "always")) {
@@ -50,26 +76,10 @@ static int find_image(struct cmd_global *g, const struct cmd_run_opts *o,
                 storage_store_free(*ret_store);
                 *ret_store = NULL;
         }
-        image_platform_host(&plat);
-        if (o->platform) {
-                r = cmd_parse_platform(o->platform, &plat, err);
-                if (r < 0)
-                        return r;
-        }
-        if (o->tls_verify)
-                po.tls_verify = streq(o->tls_verify, "true");
-        r = cmd_store_open(g, ret_store, &uo, err);
+        r = pull_image(g, o, err);
         if (r < 0)
                 return r;
-        po.platform = &plat;
-        po.unpack = &uo;
-        po.progress = o->quiet ? NULL : stderr;
-        r = image_pull(*ret_store, o->image, &po, &id, err);
-        if (r < 0)
-                return r;
-        storage_store_free(*ret_store);
-        *ret_store = NULL;
-        return cmd_image_open(g, id, false, ret_store, imgs, ret_img, err);
+        return cmd_image_open(g, o->image, false, ret_store, imgs, ret_img, err);
 }
 
 /* The "config" object of the image's config blob (a new reference, or NULL when none). */
@@ -183,7 +193,8 @@ static int make_record(const struct engine_ctx *ctx, struct engine_container *c,
         fd = fs_mkdir_open_at(ctx->ctrsfd, tmp, 0700, err);
         if (fd < 0)
                 return fd;
-        r = fs_write_atomic_at(fd, "container.json", text, strlen(text), 0600, err);
+        /* the complete record is saved (durably) once the spec is written */
+        r = fs_replace_at(fd, "container.json", text, strlen(text), 0600, err);
         if (r >= 0 && renameat(ctx->ctrsfd, tmp, ctx->ctrsfd, c->id) < 0)
                 r = rctr_error_sys(err, errno, "create container directory %s", c->id);
         if (r < 0) {
@@ -287,6 +298,10 @@ static int fill_record(struct cmd_global *g, const struct engine_ctx *ctx,
         c->json = json_pack("{s:o, s:o, s:o}", "hostConfig", host_config(o), "labels",
                             labels_json(o->f.labels), "createCommand",
                             command_json(o->argc, o->argv));
+        /* --log-opt max-size: the monitor caps ctr.log (engine/monitor.c) */
+        if (o->log_size_max)
+                json_object_set_new(c->json, "logSizeMax",
+                                    json_integer((json_int_t)o->log_size_max));
         c->rm = o->rm;
         c->tty = o->f.tty;
         c->interactive = o->f.interactive;
@@ -355,7 +370,7 @@ static int write_spec(const struct engine_ctx *ctx, struct cmd_run_opts *o, json
         for (size_t i = 0; i < json_array_size(args); i++)
                 strv_push(&c->command, json_string_value(json_array_get(args, i)));
         text = json_dumps(spec, JSON_INDENT(2));
-        return engine_container_write_file(ctx->ctrsfd, c->id, "config.json", text, err);
+        return engine_container_write_file(ctx->ctrsfd, c->id, "config.json", text, !c->rm, err);
 }
 
 int cmd_container_create(struct cmd_global *g, const struct engine_ctx *ctx, struct cmd_run_opts *o,
@@ -365,6 +380,7 @@ int cmd_container_create(struct cmd_global *g, const struct engine_ctx *ctx, str
         CLEANUP(storage_images_clear) struct storage_images imgs = {0};
         CLEANUP(engine_container_list_clear) struct engine_container_list all = {0};
         CLEANUP(engine_container_clear) struct engine_container c = {0};
+        CLEANUP(cmd_container_volumes_clear) struct cmd_container_volumes vols = {0};
         struct storage_image *img = NULL;
         json_auto_t *imgcfg = NULL;
         cleanup_free char *rootfs = NULL;
@@ -376,6 +392,9 @@ int cmd_container_create(struct cmd_global *g, const struct engine_ctx *ctx, str
         if (r < 0)
                 return r;
         r = image_config(store, img, &imgcfg, err);
+        /* volumes/.lock: after the store's, before the containers' (storage/volumes.h) */
+        if (r >= 0)
+                r = cmd_container_volumes_resolve(store, o, &vols, err);
         if (r < 0)
                 return r;
         lock = engine_lock_at(ctx->ctrsfd, "lock", true, err);
@@ -386,12 +405,15 @@ int cmd_container_create(struct cmd_global *g, const struct engine_ctx *ctx, str
                 r = fill_record(g, ctx, o, img, &all, &c, err);
         if (r < 0)
                 return r;
+        cmd_container_volumes_record(&vols, c.json);
         for (size_t i = 0; img->layers && img->layers[i]; i++)
                 c.layers[i] = storage_layer_diff_path(store, img->layers[i]);
         r = make_record(ctx, &c, err);
         if (r < 0)
                 return r;
         r = engine_container_mount(ctx, &c, &rootfs, err);
+        if (r >= 0)
+                r = cmd_container_volumes_copy_up(&vols, rootfs, err);
         if (r >= 0)
                 r = write_spec(ctx, o, imgcfg, &c, rootfs, err);
         if (r >= 0)
@@ -409,6 +431,7 @@ int cmd_container_create(struct cmd_global *g, const struct engine_ctx *ctx, str
                 if (r < 0)
                         return r;
         }
+        cmd_container_volumes_commit(&vols);
         *ret = c;
         c = (struct engine_container){0};
         return 0;

@@ -20,42 +20,6 @@
 #include "rootless/rootless.h"
 #include "rootless/runtime-dir.h"
 
-const struct cmd_def cmd_table[] = {
-        {"attach", cmd_attach, "Attach to a running container's terminal or output"},
-        {"create", cmd_create, "Create a container without starting it"},
-        {"exec", cmd_exec, "Run a command in a running container"},
-        {"help", cmd_help, "Show help for rctr or one of its commands"},
-        {"image", cmd_image, "Manage images: list, pull, rm, prune, tag, untag, inspect"},
-        {"images", cmd_images, "List the images in the store"},
-        {"import", cmd_import, "Make an image from a root file system tarball"},
-        {"info", cmd_info,
-         "Show what rctr found on this host: namespaces, storage, network, cgroups"},
-        {"inspect", cmd_inspect, "Show an image's record and configuration (JSON)"},
-        {"kill", cmd_kill, "Send a signal to running containers"},
-        {"load", cmd_load, "Copy the images of a docker-archive or oci-archive into the store"},
-        {"login", cmd_login, "Keep credentials for a registry (auth.json)"},
-        {"logout", cmd_logout, "Forget the credentials for a registry"},
-        {"logs", cmd_logs, "Show what a container wrote"},
-        {"oci", cmd_oci, "The OCI runtime, with runc's command line (also installed as rctr-oci)"},
-        {"ps", cmd_ps, "List containers"},
-        {"pull", cmd_pull, "Copy an image from a registry into the store"},
-        {"restart", cmd_restart, "Stop and start containers"},
-        {"rm", cmd_rm, "Remove containers"},
-        {"rmi", cmd_rmi, "Remove images"},
-        {"run", cmd_run, "Run a command in a new container"},
-        {"save", cmd_save, "Write images to a docker-archive or oci-archive"},
-        {"start", cmd_start, "Start created or exited containers"},
-        {"stop", cmd_stop, "Stop running containers"},
-        {"system", cmd_system, "Manage rctr: df (space the store takes)"},
-        {"tag", cmd_tag, "Give an image more names"},
-        {"unshare", cmd_unshare, "Run a command inside rctr's rootless user namespace"},
-        {"untag", cmd_untag, "Remove names from an image"},
-        {"version", cmd_version, "Show the rctr version"},
-        {"volume", cmd_volume, "Manage named volumes: create, ls, inspect, rm, prune, exists"},
-        {"wait", cmd_wait, "Wait for containers to exit and print their exit codes"},
-        {NULL, NULL, NULL},
-};
-
 const struct cmd_def *cmd_find(const char *name)
 {
         for (const struct cmd_def *c = cmd_table; c->name; c++)
@@ -139,10 +103,13 @@ int main(int argc, char **argv)
         int r;
 
         cmd_startup();
+        cmd_main_argv = argv;
         r = main_dispatch(&g, argc, argv, &cmd, &err);
         fflush(stdout);
         if (r >= 0)
                 return r;
+        if (err.reported)
+                return cmd_exit_code(&err);
         msg = err.msg ? err.msg : strerror(-r);
         /* "pull docker.io/x: ..." names its command already: no "pull: " before it */
         if (cmd && strncmp(msg, cmd, strlen(cmd)) == 0 && msg[strlen(cmd)] == ' ')

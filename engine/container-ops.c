@@ -21,8 +21,9 @@
 #include "lib/xalloc.h"
 #include "storage/driver.h"
 
-int engine_container_cleanup(const struct engine_ctx *ctx, const struct engine_container *c,
-                             struct engine_ctr_state *s, struct rctr_error *err)
+/* Unmount the rootfs and drop the runtime's state and the run directory. */
+static int release(const struct engine_ctx *ctx, const struct engine_container *c,
+                   struct rctr_error *err)
 {
         cleanup_free char *dir = engine_container_storage_dir(ctx, c->id);
         cleanup_error struct rctr_error ignored = {0};
@@ -33,30 +34,37 @@ int engine_container_cleanup(const struct engine_ctx *ctx, const struct engine_c
                 r = storage_driver_unmount(kind, dir, err);
         if (r < 0)
                 return rctr_error_prefix(err, "unmount the root file system of %s", c->name);
+        (void)engine_state_remove(ctx->ocifd, c->id, &ignored);
+        (void)fs_remove_tree_at(ctx->runfd, c->id, &ignored);
+        return 0;
+}
+
+int engine_container_cleanup(const struct engine_ctx *ctx, const struct engine_container *c,
+                             struct engine_ctr_state *s, struct rctr_error *err)
+{
+        int r = release(ctx, c, err);
+
+        if (r < 0)
+                return r;
         free(s->rootfs);
         s->rootfs = NULL;
         s->pid = 0;
-        (void)engine_state_remove(ctx->ocifd, c->id, &ignored);
-        (void)fs_remove_tree_at(ctx->runfd, c->id, &ignored);
         return engine_ctr_state_save(ctx->ctrsfd, c->id, s, err);
 }
 
 int engine_container_remove(const struct engine_ctx *ctx, const struct engine_container *c,
                             struct rctr_error *err)
 {
-        CLEANUP(engine_ctr_state_clear) struct engine_ctr_state s = {0};
         cleanup_free char *tmp = xasprintf(".rm-%s", c->id);
-        int r = engine_ctr_state_load(ctx->ctrsfd, c->id, &s, err);
+        int r = release(ctx, c, err);
 
-        if (r < 0 && r != -EBADMSG)
-                return r;
-        rctr_error_clear(err);
-        r = engine_container_cleanup(ctx, c, &s, err);
         if (r < 0)
                 return r;
         /* renamed first: a remove cut short leaves no half container that ps would show */
         if (renameat(ctx->ctrsfd, c->id, ctx->ctrsfd, tmp) < 0)
-                return rctr_error_sys(err, errno, "remove container %s", c->name);
+                return errno == ENOENT
+                               ? rctr_error_set(err, ENOENT, "container %s is gone", c->name)
+                               : rctr_error_sys(err, errno, "remove container %s", c->name);
         return fs_remove_tree_at(ctx->ctrsfd, tmp, err);
 }
 

@@ -162,7 +162,7 @@ int engine_container_load(int ctrsfd, const char *id, struct engine_container *r
 }
 
 int engine_container_write_file(int ctrsfd, const char *id, const char *name, const char *text,
-                                struct rctr_error *err)
+                                bool durable, struct rctr_error *err)
 {
         cleanup_close int fd = openat(ctrsfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
@@ -170,7 +170,8 @@ int engine_container_write_file(int ctrsfd, const char *id, const char *name, co
                 return rctr_error_set(err, ENOENT, "no container with ID %s found", id);
         if (fd < 0)
                 return rctr_error_sys(err, errno, "open container %s", id);
-        return fs_write_atomic_at(fd, name, text, strlen(text), 0600, err);
+        return durable ? fs_write_atomic_at(fd, name, text, strlen(text), 0600, err)
+                       : fs_replace_at(fd, name, text, strlen(text), 0600, err);
 }
 
 int engine_container_save(int ctrsfd, struct engine_container *c, struct rctr_error *err)
@@ -178,7 +179,7 @@ int engine_container_save(int ctrsfd, struct engine_container *c, struct rctr_er
         json_auto_t *doc = engine_container_to_json(c);
         cleanup_free char *text = json_dumps(doc, JSON_INDENT(1));
 
-        return engine_container_write_file(ctrsfd, c->id, "container.json", text, err);
+        return engine_container_write_file(ctrsfd, c->id, "container.json", text, !c->rm, err);
 }
 
 void engine_container_list_clear(struct engine_container_list *l)

@@ -63,9 +63,13 @@ int engine_containers_open(const char *store_root, struct rctr_error *err);
  */
 int engine_lock_at(int dirfd, const char *name, bool exclusive, struct rctr_error *err);
 
-/* Write <containers>/<id>/<name> atomically. */
+/*
+ * Write <containers>/<id>/<name> atomically; durable: fsync it (records that must survive a
+ * crash), else a crash may lose the change (state.json, whose status is settled from /proc
+ * anyway, and the records of --rm containers).
+ */
 int engine_container_write_file(int ctrsfd, const char *id, const char *name, const char *text,
-                                struct rctr_error *err);
+                                bool durable, struct rctr_error *err);
 
 /* Read <containers>/<id>/container.json. -ENOENT when the container is gone. */
 int engine_container_load(int ctrsfd, const char *id, struct engine_container *ret,

@@ -156,7 +156,7 @@ int engine_ctr_state_save(int ctrsfd, const char *id, const struct engine_ctr_st
         json_auto_t *o = engine_ctr_state_json(s);
         cleanup_free char *text = json_dumps(o, JSON_COMPACT);
 
-        return engine_container_write_file(ctrsfd, id, "state.json", text, err);
+        return engine_container_write_file(ctrsfd, id, "state.json", text, false, err);
 }
 
 char *engine_boot_id(void)

@@ -195,13 +195,15 @@ static void finish(const struct engine_monitor_args *a, int exit_code)
         one = engine_lock_at(a->ctx->ctrsfd, lock, true, &err);
         if (one < 0 || engine_ctr_state_load(a->ctx->ctrsfd, a->c->id, &s, &err) < 0)
                 return; /* removed meanwhile (rm -f) */
+        if (a->c->rm) {
+                (void)engine_container_remove(a->ctx, a->c, &err);
+                return;
+        }
         s.status = ENGINE_CTR_EXITED;
         s.exit_code = exit_code;
         if (!s.finished_at)
                 s.finished_at = engine_time_now_rfc3339();
         (void)engine_container_cleanup(a->ctx, a->c, &s, &err);
-        if (a->c->rm && !s.removing)
-                (void)engine_container_remove(a->ctx, a->c, &err);
 }
 
 static int open_log(const struct engine_monitor_args *a, struct monitor_io *io,

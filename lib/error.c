@@ -73,4 +73,5 @@ void rctr_error_clear(struct rctr_error *err)
         err->msg = NULL;
         err->code = 0;
         err->exit_status = 0;
+        err->reported = false;
 }

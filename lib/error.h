@@ -13,6 +13,7 @@ struct rctr_error {
         int code;        /* positive errno; 0 = none */
         int exit_status; /* 0, or 126/127: the container command could not be executed */
         char *msg;       /* owned: "context: context: cause" */
+        bool reported;   /* said already (by a helper process on our stderr): print nothing */
 };
 
 /* Set the error to the formatted text plus ": strerror(code)". Returns -code. */

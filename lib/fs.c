@@ -70,12 +70,11 @@ static bool fs_is_tmpfs(int fd)
         return fstatfs(fd, &sfs) == 0 && sfs.f_type == TMPFS_MAGIC;
 }
 
-int fs_write_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
-                       struct rctr_error *err)
+static int write_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                        bool nosync, struct rctr_error *err)
 {
         cleanup_free char *tmp = NULL;
         cleanup_close int fd = -1;
-        bool nosync = fs_is_tmpfs(dirfd); /* tmpfs has nothing to flush: skip the fsyncs */
 
         /* A unique temporary name beside the target, created exclusively: never a symlink. */
         for (int attempt = 0; fd < 0; attempt++) {
@@ -100,6 +99,19 @@ int fs_write_atomic_at(int dirfd, const char *name, const void *data, size_t len
         if (!nosync && fsync(dirfd) < 0)
                 return rctr_error_sys(err, errno, "sync directory of %s", name);
         return 0;
+}
+
+int fs_write_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                       struct rctr_error *err)
+{
+        /* tmpfs has nothing to flush: skip the fsyncs */
+        return write_atomic(dirfd, name, data, len, mode, fs_is_tmpfs(dirfd), err);
+}
+
+int fs_replace_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                  struct rctr_error *err)
+{
+        return write_atomic(dirfd, name, data, len, mode, true, err);
 }
 
 int fs_write_string_at(int dirfd, const char *name, const char *text, struct rctr_error *err)

@@ -27,6 +27,14 @@ int fs_read_at(int dirfd, const char *name, struct buf *out, struct rctr_error *
 int fs_write_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
                        struct rctr_error *err);
 
+/*
+ * The same without the fsyncs: readers see the old or the new content, but a crash may lose the
+ * change (for state that is recomputed or thrown away anyway: a container's status, a --rm
+ * container's records).
+ */
+int fs_replace_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                  struct rctr_error *err);
+
 /* Write a short string to an existing file such as /proc/PID/uid_map (no O_CREAT). */
 int fs_write_string_at(int dirfd, const char *name, const char *text, struct rctr_error *err);
 
