@@ -12,6 +12,7 @@
 #include "cmd/containers.h"
 #include "cmd/options.h"
 #include "engine/container-state.h"
+#include "engine/container-users.h"
 #include "lib/error.h"
 #include "lib/macros.h"
 #include "lib/parse.h"
@@ -19,7 +20,7 @@
 #include "lib/xalloc.h"
 
 struct ops_flags {
-        bool all, force, ignore, time_given;
+        bool all, force, ignore, time_given, volumes;
         unsigned time;
         int signal;
         const char *condition;
@@ -58,39 +59,68 @@ static int do_wait(const struct engine_ctx *ctx, const struct engine_container *
         return 1; /* printed its own line */
 }
 
-static int do_rm(const struct engine_ctx *ctx, const struct engine_container *c,
-                 const struct ops_flags *f, struct rctr_error *err)
+static bool is_active(const struct engine_ctr_state *s)
+{
+        return s->status == ENGINE_CTR_RUNNING || s->status == ENGINE_CTR_PAUSED ||
+               s->status == ENGINE_CTR_STOPPING;
+}
+
+/* Under the containers lock and its own (the order create and the monitor's --rm use too). */
+static int remove_stopped(const struct engine_ctx *ctx, const struct engine_container *c,
+                          struct rctr_error *err)
 {
         CLEANUP(engine_ctr_state_clear) struct engine_ctr_state s = {0};
-        cleanup_close int all = -1, one = -1;
+        cleanup_close int all = engine_lock_at(ctx->ctrsfd, "lock", true, err), one = -1;
+        int r = all;
+
+        if (r >= 0)
+                r = one = cmd_container_lock(ctx, c->id, err);
+        /* checked again under the locks: a start in between is not undone under its feet */
+        if (r >= 0)
+                r = engine_container_state(ctx, c->id, &s, err);
+        if (r >= 0 && is_active(&s))
+                return rctr_error_set(err, EBUSY, "container %s was started while being removed",
+                                      c->name);
+        if (r >= 0)
+                r = engine_container_remove(ctx, c, err);
+        if (r == -ENOENT) { /* removed meanwhile: the monitor's --rm was quicker */
+                rctr_error_clear(err);
+                return 0;
+        }
+        return r;
+}
+
+int cmd_container_remove(const struct engine_ctx *ctx, const struct engine_container *c,
+                         bool force, unsigned timeout, bool volumes, struct rctr_error *err)
+{
+        CLEANUP(engine_ctr_state_clear) struct engine_ctr_state s = {0};
         int r = engine_container_state(ctx, c->id, &s, err);
 
         if (r < 0)
                 return r;
-        if (s.status == ENGINE_CTR_RUNNING || s.status == ENGINE_CTR_PAUSED ||
-            s.status == ENGINE_CTR_STOPPING) {
-                if (!f->force)
+        if (is_active(&s)) {
+                if (!force)
                         return rctr_error_set(err, EBUSY,
                                               "cannot remove container %s as it is %s - running "
                                               "or paused containers cannot be removed without "
                                               "force",
                                               c->id, engine_ctr_status_name(s.status));
-                r = engine_container_stop(ctx, c, f->time_given ? f->time : 0, err);
+                r = engine_container_stop(ctx, c, timeout, err);
                 if (r < 0)
                         return r;
         }
-        /* containers lock, then its own: the order create and the monitor's --rm use too */
-        all = engine_lock_at(ctx->ctrsfd, "lock", true, err);
-        if (all >= 0)
-                one = cmd_container_lock(ctx, c->id, err);
-        if (one == -ENOENT) { /* the monitor's --rm was quicker */
-                rctr_error_clear(err);
-                return 0;
-        }
-        if (one < 0)
-                return all < 0 ? all : one;
-        r = engine_container_remove(ctx, c, err);
-        return r == -ENOENT ? 0 : r;
+        r = remove_stopped(ctx, c, err);
+        /* after the container's locks are dropped: volumes/.lock comes before them */
+        if (r >= 0 && volumes)
+                r = engine_container_remove_anonymous_volumes(ctx, c, err);
+        return r;
+}
+
+static int do_rm(const struct engine_ctx *ctx, const struct engine_container *c,
+                 const struct ops_flags *f, struct rctr_error *err)
+{
+        return cmd_container_remove(ctx, c, f->force, f->time_given ? f->time : 0, f->volumes,
+                                    err);
 }
 
 static int do_restart(const struct engine_ctx *ctx, const struct engine_container *c,
@@ -136,7 +166,7 @@ static const struct cmd_opt rm_opts[] = {
         {"force", 'f', NULL, "stop running containers first (SIGKILL)"},
         {"ignore", OPT_IGNORE, NULL, "ignore containers that do not exist"},
         {"time", 't', "SECONDS", "with -f: seconds to wait before SIGKILL (default: 0)"},
-        {"volumes", 'v', NULL, "also remove anonymous volumes (rctr makes none)"},
+        {"volumes", 'v', NULL, "also remove the containers' anonymous volumes"},
         {0},
 };
 static const struct cmd_opt restart_opts[] = {
@@ -155,6 +185,9 @@ static int ops_option(struct ops_flags *f, int c, const char *value, struct rctr
                 return 0;
         case 'f':
                 f->force = true;
+                return 0;
+        case 'v':
+                f->volumes = true;
                 return 0;
         case OPT_IGNORE:
                 f->ignore = true;

@@ -20,6 +20,15 @@ int cmd_container_lookup(const struct engine_ctx *ctx, const char *text,
 /* Take the container's lock (exclusive). Returns the fd or -errno. */
 int cmd_container_lock(const struct engine_ctx *ctx, const char *id, struct rctr_error *err);
 
+/*
+ * Remove c as `rctr rm` does, taking the locks itself. A running container is refused (-EBUSY,
+ * podman's words) unless force: then it is stopped first (its stop signal, SIGKILL after timeout
+ * seconds; 0: SIGKILL at once). volumes: its anonymous volumes go too. Returns 0 (also when it
+ * was gone already) or -errno with err set.
+ */
+int cmd_container_remove(const struct engine_ctx *ctx, const struct engine_container *c,
+                         bool force, unsigned timeout, bool volumes, struct rctr_error *err);
+
 /* The container as `rctr inspect` shows it (podman's shape). Returns a new reference in *ret. */
 struct json_t;
 int cmd_container_inspect(const struct engine_ctx *ctx, const struct engine_container *c,

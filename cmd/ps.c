@@ -21,7 +21,6 @@
 #include "lib/error.h"
 #include "lib/macros.h"
 #include "lib/parse.h"
-#include "lib/tabwriter.h"
 #include "lib/template.h"
 #include "lib/xalloc.h"
 
@@ -258,28 +257,15 @@ static json_t *headers(void)
 
 static int print_template(const char *format, json_t *items, struct rctr_error *err)
 {
-        CLEANUP(tmpl_freep) struct tmpl *t = NULL;
-        cleanup_buf struct buf text = {0}, out = {0};
-        bool table = false;
-        int r = tmpl_parse_format("ps", format, &t, &table, err);
+        cleanup_buf struct buf out = {0};
+        json_auto_t *head = headers();
+        int r;
 
-        if (r < 0)
-                return r;
-        buf_init(&text, 0);
         buf_init(&out, 0);
-        if (table) {
-                json_auto_t *head = json_pack("[o]", headers());
-
-                r = tmpl_render(t, head, &text, err);
-        }
-        if (r >= 0)
-                r = tmpl_render(t, items, &text, err);
-        if (r >= 0 && table)
-                r = tabwriter_format(text.data, text.len, TABWRITER_PODMAN_MINWIDTH,
-                                     TABWRITER_PODMAN_PADDING, &out, err);
+        r = tmpl_format_render("ps", format, items, head, &out, err);
         if (r < 0)
                 return r;
-        fwrite(table ? out.data : text.data, 1, table ? out.len : text.len, stdout);
+        fwrite(out.data, 1, out.len, stdout);
         return 0;
 }
 

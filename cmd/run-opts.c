@@ -141,7 +141,7 @@ void cmd_run_opts_clear(struct cmd_run_opts *o)
         struct engine_run_flags *f = &o->f;
         char **lists[] = {f->env,    f->group_add,   f->cap_add,   f->cap_drop, f->volumes,
                           f->mounts, f->tmpfs,       f->sysctls,   f->devices,  f->ulimits,
-                          f->labels, f->annotations, o->env_files, o->log_opts, f->env_files_lines};
+                          f->labels, f->annotations, o->env_files, f->env_files_lines};
 
         for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
                 strv_free(lists[i]);
@@ -200,6 +200,58 @@ static int security_opt(struct cmd_run_opts *o, const char *value, struct rctr_e
         return rctr_error_set(err, EINVAL,
                               "invalid --security-opt %s (no-new-privileges, "
                               "seccomp=FILE|unconfined)",
+                              value);
+}
+
+/*
+ * A size as podman reads --log-opt max-size (go-units' FromHumanSize): decimal units, so "10k"
+ * and "10KiB" are both 10000 bytes; an optional "b".
+ */
+static int parse_decimal_size(const char *s, uint64_t *ret)
+{
+        static const char units[] = "kmgtp";
+        size_t digits = strspn(s, "0123456789");
+        cleanup_free char *num = xstrndup(s, digits);
+        const char *u = s + digits, *unit;
+        uint64_t v;
+
+        if (parse_u64(num, &v) < 0)
+                return -EINVAL;
+        if (*u == ' ')
+                u++;
+        if (*u && (unit = strchr(units, *u | 0x20)) != NULL) {
+                for (const char *k = units; k <= unit; k++)
+                        if (__builtin_mul_overflow(v, 1000, &v))
+                                return -ERANGE;
+                u++;
+                if ((*u | 0x20) == 'i')
+                        u++;
+        }
+        if ((*u | 0x20) == 'b')
+                u++;
+        if (*u)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+/* --log-opt KEY=VALUE: only max-size means something to the k8s-file log we write. */
+static int log_opt(struct cmd_run_opts *o, const char *value, struct rctr_error *err)
+{
+        if (strncmp(value, "max-size=", 9) == 0) {
+                if (parse_decimal_size(value + 9, &o->log_size_max) < 0)
+                        return rctr_error_set(err, EINVAL,
+                                              "invalid --log-opt %s: expected a size such as "
+                                              "10mb",
+                                              value);
+                return 0;
+        }
+        if (strncmp(value, "path=", 5) == 0)
+                return rctr_error_set(err, ENOTSUP,
+                                      "--log-opt path is not supported: the log stays in the "
+                                      "container's directory (rctr inspect shows its LogPath)");
+        return rctr_error_set(err, EINVAL,
+                              "invalid --log-opt %s: unknown option (supported: max-size=SIZE)",
                               value);
 }
 
@@ -273,8 +325,7 @@ static int run_option(struct cmd_run_opts *o, int c, const char *value, struct r
                 o->log_driver = value;
                 return 0;
         case OPT_LOG_OPT:
-                strv_push(&o->log_opts, value);
-                return 0;
+                return log_opt(o, value, err);
         case OPT_MOUNT:
                 strv_push(&f->mounts, value);
                 return 0;

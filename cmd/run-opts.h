@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "engine/container-spec.h"
 
@@ -17,7 +18,7 @@ struct cmd_run_opts {
         const char *restart, *network;
         int stop_timeout; /* -1: the default (10) */
         char **env_files;
-        char **log_opts;
+        uint64_t log_size_max; /* --log-opt max-size: bytes; 0: no cap */
         int argc; /* the command line, for inspect's CreateCommand */
         char **argv;
 };

@@ -15,6 +15,8 @@
 
 #include "cmd.h"
 #include "common.h"
+#include "engine/container-record.h"
+#include "engine/container-users.h"
 #include "lib/error.h"
 #include "lib/macros.h"
 #include "lib/xalloc.h"
@@ -23,16 +25,29 @@
 #include "storage/volumes.h"
 
 /*
- * Which volumes containers use. Containers do not record their volumes yet: the containers code
- * plugs its predicate in here (it is asked with volumes/.lock held, see the lock order in
- * storage/volumes.h), and rm, prune and ls --filter dangling= follow it. NULL: none is in use.
+ * Which volumes containers use: their records name them (engine/container-users.h). rm and prune
+ * ask with volumes/.lock held (storage/volumes.h), where no create can take a volume into use;
+ * ls --filter dangling= asks without it.
  */
-static const storage_volume_in_use_fn volume_in_use = NULL;
-static void *const volume_in_use_ud = NULL;
-
-static bool in_use(const char *name)
+static void users_close(struct engine_volume_users *u)
 {
-        return volume_in_use && volume_in_use(volume_in_use_ud, name);
+        engine_volume_users_clear(u);
+        closep(&u->ctrsfd);
+}
+
+static int users_open(struct cmd_global *g, struct engine_volume_users *u, struct rctr_error *err)
+{
+        const char *root = cmd_global_store(g, err);
+
+        if (!root)
+                return -EINVAL;
+        u->ctrsfd = engine_containers_open(root, err);
+        return u->ctrsfd < 0 ? u->ctrsfd : 0;
+}
+
+static bool in_use(struct engine_volume_users *u, const char *name)
+{
+        return engine_volume_users_in_use(u, name);
 }
 
 enum {
@@ -208,7 +223,8 @@ static bool label_matches(const struct storage_volume *v, const char *want)
         return value && (!eq || streq(json_string_value(value), eq + 1));
 }
 
-static bool ls_filter_matches(const struct ls_filter *f, const struct storage_volume *v)
+static bool ls_filter_matches(const struct ls_filter *f, struct engine_volume_users *u,
+                              const struct storage_volume *v)
 {
         bool any = f->n_names == 0;
 
@@ -222,7 +238,7 @@ static bool ls_filter_matches(const struct ls_filter *f, const struct storage_vo
         any = f->n_drivers == 0;
         for (size_t i = 0; !any && i < f->n_drivers; i++)
                 any = streq(f->drivers[i], v->driver);
-        return any && (f->dangling < 0 || f->dangling == !in_use(v->name));
+        return any && (f->dangling < 0 || f->dangling == !in_use(u, v->name));
 }
 
 static const struct cmd_opt ls_opts[] = {
@@ -235,7 +251,7 @@ static const struct cmd_opt ls_opts[] = {
 };
 
 static void ls_print(const struct storage_volume_list *list, const struct ls_filter *f,
-                     const char *format, bool quiet, bool heading)
+                     struct engine_volume_users *u, const char *format, bool quiet, bool heading)
 {
         json_auto_t *arr = json_array();
         bool first = true;
@@ -243,7 +259,7 @@ static void ls_print(const struct storage_volume_list *list, const struct ls_fil
         for (size_t i = 0; i < list->n; i++) {
                 const struct storage_volume *v = &list->v[i];
 
-                if (!ls_filter_matches(f, v))
+                if (!ls_filter_matches(f, u, v))
                         continue;
                 if (streq(format, "json")) {
                         json_array_append_new(arr, storage_volume_json(v));
@@ -275,6 +291,7 @@ static int ls_run(struct cmd_global *g, int argc, char **argv, struct rctr_error
                                .argv = argv};
         CLEANUP(ls_filter_clear) struct ls_filter filter = {.dangling = -1};
         CLEANUP(storage_volumes_freep) struct storage_volumes *vs = NULL;
+        CLEANUP(users_close) struct engine_volume_users users = {.ctrsfd = -1};
         CLEANUP(storage_volume_list_clear) struct storage_volume_list list = {0};
         const char *value, *format = NULL;
         bool quiet = false, heading = true;
@@ -302,9 +319,11 @@ static int ls_run(struct cmd_global *g, int argc, char **argv, struct rctr_error
                 r = open_volumes(g, &vs, err);
         if (r >= 0)
                 r = storage_volume_list(vs, &list, err);
+        if (r >= 0 && filter.dangling >= 0)
+                r = users_open(g, &users, err);
         if (r < 0)
                 return r;
-        ls_print(&list, &filter, format ? format : "table", quiet, heading);
+        ls_print(&list, &filter, &users, format ? format : "table", quiet, heading);
         return 0;
 }
 
@@ -390,14 +409,14 @@ static bool named_before(char **names, size_t i)
  * All or nothing, as rctr rmi: under the lock every volume is checked before any goes, so that
  * one error line says why nothing was removed.
  */
-static int rm_volumes(struct storage_volumes *vs, char **names, size_t n, bool force,
-                      struct rctr_error *err)
+static int rm_volumes(struct storage_volumes *vs, struct engine_volume_users *u, char **names,
+                      size_t n, bool force, struct rctr_error *err)
 {
         int r = storage_volumes_lock(vs, true, err);
 
         for (size_t i = 0; r >= 0 && i < n; i++)
-                r = storage_volume_check_removable(vs, names[i], force, volume_in_use,
-                                                   volume_in_use_ud, err);
+                r = storage_volume_check_removable(vs, names[i], force,
+                                                   engine_volume_users_in_use, u, err);
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 if (named_before(names, i))
                         continue;
@@ -421,6 +440,7 @@ static int rm_run(struct cmd_global *g, int argc, char **argv, struct rctr_error
                                .argv = argv};
         CLEANUP(storage_volumes_freep) struct storage_volumes *vs = NULL;
         CLEANUP(storage_volume_list_clear) struct storage_volume_list list = {0};
+        CLEANUP(users_close) struct engine_volume_users users = {.ctrsfd = -1};
         cleanup_free char **names = NULL;
         const char *value;
         bool all = false, force = false;
@@ -439,6 +459,8 @@ static int rm_run(struct cmd_global *g, int argc, char **argv, struct rctr_error
                 return rctr_error_set(err, EINVAL, "give volume names or --all (usage: %s)",
                                       p.usage);
         r = open_volumes(g, &vs, err);
+        if (r >= 0)
+                r = users_open(g, &users, err);
         if (r >= 0 && all)
                 r = storage_volume_list(vs, &list, err);
         if (r < 0)
@@ -448,7 +470,7 @@ static int rm_run(struct cmd_global *g, int argc, char **argv, struct rctr_error
                 names[n++] = list.v[i].name;
         for (int i = p.optind; !all && i < argc; i++)
                 names[n++] = argv[i];
-        return rm_volumes(vs, names, n, force, err);
+        return rm_volumes(vs, &users, names, n, force, err);
 }
 
 static const struct cmd_opt prune_opts[] = {
@@ -460,6 +482,7 @@ static const struct cmd_opt prune_opts[] = {
 struct prune_ctx {
         char **shown;
         size_t n_shown;
+        struct engine_volume_users *users; /* borrowed */
 };
 
 /* What prune keeps: a volume in use, and one the user was not shown. */
@@ -470,7 +493,7 @@ static bool prune_keeps(void *ud, const char *name)
 
         for (size_t i = 0; !shown && i < ctx->n_shown; i++)
                 shown = streq(ctx->shown[i], name);
-        return in_use(name) || !shown;
+        return in_use(ctx->users, name) || !shown;
 }
 
 /*
@@ -487,7 +510,7 @@ static int prune_ask(struct storage_volumes *vs, struct prune_ctx *ctx,
                 return r;
         ctx->shown = xreallocarray(NULL, list->n + 1, sizeof(char *));
         for (size_t i = 0; i < list->n; i++)
-                if (!in_use(list->v[i].name))
+                if (!in_use(ctx->users, list->v[i].name))
                         ctx->shown[ctx->n_shown++] = list->v[i].name;
         if (ctx->n_shown == 0) {
                 fputs("No dangling volumes found\n", stderr);
@@ -518,7 +541,8 @@ static int prune_run(struct cmd_global *g, int argc, char **argv, struct rctr_er
                                .argv = argv};
         CLEANUP(storage_volumes_freep) struct storage_volumes *vs = NULL;
         CLEANUP(storage_volume_list_clear) struct storage_volume_list list = {0};
-        struct prune_ctx ctx = {0};
+        CLEANUP(users_close) struct engine_volume_users users = {.ctrsfd = -1};
+        struct prune_ctx ctx = {.users = &users};
         cleanup_free char **shown = NULL;
         cleanup_strv char **removed = NULL;
         const char *value;
@@ -539,6 +563,8 @@ static int prune_run(struct cmd_global *g, int argc, char **argv, struct rctr_er
                                       "no terminal to ask for confirmation on: use --force to "
                                       "remove the unused volumes without asking");
         r = open_volumes(g, &vs, err);
+        if (r >= 0)
+                r = users_open(g, &users, err);
         if (r < 0)
                 return r;
         if (!force) {
@@ -547,6 +573,8 @@ static int prune_run(struct cmd_global *g, int argc, char **argv, struct rctr_er
                 if (r <= 0)
                         return r;
         }
+        /* asked without the lock: under it the records are read again */
+        engine_volume_users_reset(&users);
         r = storage_volumes_prune(vs, prune_keeps, &ctx, &removed, err);
         for (char **n = removed; n && *n; n++)
                 printf("%s\n", *n);

@@ -313,7 +313,7 @@ static int seccomp_add(const struct engine_run_flags *f, json_t *linux_, struct 
         json_t *profile = NULL;
         int r;
 
-        /* No default profile yet: NULL leaves the container unfiltered, as "unconfined". */
+        /* NULL: rctr's default profile, added by engine_container_spec() once the caps are known */
         if (f->privileged || !f->seccomp_profile || streq(f->seccomp_profile, "unconfined"))
                 return 0;
         fd = open(f->seccomp_profile, O_RDONLY | O_CLOEXEC | O_NOCTTY);

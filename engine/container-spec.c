@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "container-spec-private.h"
+#include "engine/seccomp-default.h"
 #include "lib/error.h"
 #include "lib/jsonutil.h"
 #include "lib/macros.h"
@@ -660,6 +661,11 @@ int engine_container_spec(json_t *image_config, const struct engine_run_flags *f
         r = engine_container_mounts(f, b.rootless, spec, err);
         if (r < 0)
                 return r;
+        /* no --security-opt seccomp=: rctr's default profile, fitted to the capabilities */
+        if (!f->privileged && !f->seccomp_profile)
+                json_object_set_new(linux_, "seccomp",
+                                    engine_seccomp_default_profile(json_object_get(
+                                            json_object_get(process, "capabilities"), "bounding")));
         *ret = TAKE_PTR(spec);
         return 0;
 }

@@ -67,8 +67,8 @@ struct engine_run_flags {
  * into root.path. host_uid/host_gid are the caller's ids on the host: 0 means rctr runs as root
  * (no user namespace of its own, a new sysfs may be mounted), anything else is rootless.
  *
- * linux.seccomp is left unset for NULL and "unconfined" (rctr's default profile is not written
- * yet); a path is read (JSON, at most 4 MiB) and put in as it is.
+ * linux.seccomp: rctr's default profile (engine/seccomp-default.h) for NULL, none for
+ * "unconfined" and --privileged; a path is read (JSON, at most 4 MiB) and put in as it is.
  *
  * Returns 0 and *ret, a new reference, or -EINVAL with err naming the flag and value ("invalid
  * --volume a:/b:q: unknown option q"), -ENOENT for a user or group not in the rootfs (podman's

@@ -22,6 +22,7 @@
 #include "engine/console.h"
 #include "engine/container-record.h"
 #include "engine/container-state.h"
+#include "engine/container-users.h"
 #include "engine/container.h"
 #include "engine/launch.h"
 #include "engine/log-writer.h"
@@ -182,8 +183,11 @@ static int record_running(const struct engine_monitor_args *a, pid_t *ret_pid,
         return engine_ctr_state_save(a->ctx->ctrsfd, a->c->id, &s, err);
 }
 
-/* The exit recorded, the rootfs unmounted; with --rm the container removed. Under its locks. */
-static void finish(const struct engine_monitor_args *a, int exit_code)
+/*
+ * The exit recorded, the rootfs unmounted; with --rm the container removed (returns true then).
+ * Under its locks.
+ */
+static bool finish(const struct engine_monitor_args *a, int exit_code)
 {
         cleanup_error struct rctr_error err = {0};
         CLEANUP(engine_ctr_state_clear) struct engine_ctr_state s = {0};
@@ -194,16 +198,27 @@ static void finish(const struct engine_monitor_args *a, int exit_code)
                 all = engine_lock_at(a->ctx->ctrsfd, "lock", true, &err);
         one = engine_lock_at(a->ctx->ctrsfd, lock, true, &err);
         if (one < 0 || engine_ctr_state_load(a->ctx->ctrsfd, a->c->id, &s, &err) < 0)
-                return; /* removed meanwhile (rm -f) */
-        if (a->c->rm) {
-                (void)engine_container_remove(a->ctx, a->c, &err);
-                return;
-        }
+                return false; /* removed meanwhile (rm -f) */
+        if (a->c->rm)
+                return engine_container_remove(a->ctx, a->c, &err) >= 0;
         s.status = ENGINE_CTR_EXITED;
         s.exit_code = exit_code;
         if (!s.finished_at)
                 s.finished_at = engine_time_now_rfc3339();
         (void)engine_container_cleanup(a->ctx, a->c, &s, &err);
+        return false;
+}
+
+/*
+ * finish(), then with --rm the container's anonymous volumes go too, as with podman's run --rm:
+ * once its locks are dropped (volumes/.lock comes before them, storage/volumes.h).
+ */
+static void finish_all(const struct engine_monitor_args *a, int exit_code)
+{
+        cleanup_error struct rctr_error err = {0};
+
+        if (finish(a, exit_code))
+                (void)engine_container_remove_anonymous_volumes(a->ctx, a->c, &err);
 }
 
 static int open_log(const struct engine_monitor_args *a, struct monitor_io *io,
@@ -211,6 +226,7 @@ static int open_log(const struct engine_monitor_args *a, struct monitor_io *io,
 {
         cleanup_free char *dir = engine_container_dir(a->ctx, a->c->id);
         cleanup_close int dirfd = -1;
+        json_int_t size_max;
 
         if (!streq(a->c->log_driver, "k8s-file"))
                 return 0;
@@ -218,7 +234,13 @@ static int open_log(const struct engine_monitor_args *a, struct monitor_io *io,
         if (dirfd < 0)
                 return rctr_error_sys(err, errno, "open %s", dir);
         io->log = engine_log_writer_open(dirfd, "ctr.log", err);
-        return io->log ? 0 : -err->code;
+        if (!io->log)
+                return -err->code;
+        /* --log-opt max-size (cmd/run-opts.c); absent or 0: no cap */
+        size_max = json_integer_value(json_object_get(a->c->json, "logSizeMax"));
+        if (size_max > 0)
+                engine_log_writer_set_size_max(io->log, (uint64_t)size_max);
+        return 0;
 }
 
 static int setup(const struct engine_monitor_args *a, struct monitor_io *io, struct rctr_error *err)
@@ -280,7 +302,7 @@ void engine_monitor_main(const struct engine_monitor_args *a)
                         engine_launch_kill(io.pid);
                 engine_monitor_report_error(report, &err);
                 close_nointr(report);
-                finish(a, err.exit_status ? err.exit_status : 125);
+                finish_all(a, err.exit_status ? err.exit_status : 125);
                 monitor_io_goodbye(&io, err.exit_status ? err.exit_status : 125);
                 _exit(1);
         }
@@ -292,7 +314,7 @@ void engine_monitor_main(const struct engine_monitor_args *a)
         if (io.log)
                 (void)engine_log_writer_close(io.log, &err);
         io.log = NULL;
-        finish(a, r);
+        finish_all(a, r);
         monitor_io_goodbye(&io, r);
         _exit(0);
 }

@@ -254,6 +254,23 @@ created"
         assert_output 0
 }
 
+@test "the default seccomp profile: on for run and exec, namespaces and keyrings denied, unconfined lifts it" {
+        run_rctr run --rm bb grep Seccomp: /proc/self/status
+        assert_output --regexp 'Seccomp:[[:space:]]+2'
+        run_rctr 1 run --rm bb unshare -U true
+        assert_output --partial "Operation not permitted"
+        run_rctr run --rm --security-opt seccomp=unconfined bb unshare -U true
+        run_rctr run --rm --security-opt seccomp=unconfined bb grep Seccomp: /proc/self/status
+        assert_output --regexp 'Seccomp:[[:space:]]+0'
+        run_rctr run --rm --privileged bb grep Seccomp: /proc/self/status
+        assert_output --regexp 'Seccomp:[[:space:]]+0'
+        run_rctr run -d --name s bb sleep 4242
+        run_rctr exec s grep Seccomp: /proc/self/status
+        assert_output --regexp 'Seccomp:[[:space:]]+2'
+        run_rctr 1 exec s unshare -U true
+        run_rctr rm -f s
+}
+
 @test "copy-on-write: containers do not see each other's writes, the image stays, diff-free rm" {
         run_rctr run -d --name a bb sh -c 'rm /bin/ls; echo a >/only-a; sleep 4242'
         run_rctr run -d --name b bb sleep 4242

@@ -51,6 +51,22 @@ static const char *jstr(json_t *doc, const char *path)
         return s ? s : "(none)";
 }
 
+/* Whether the spec's seccomp profile has a rule answering name with errno code. */
+static bool seccomp_denies(json_t *spec, const char *name, int code)
+{
+        json_t *rule, *n;
+        size_t i, k;
+
+        json_array_foreach(jget(spec, "linux.seccomp.syscalls"), i, rule) {
+                if (json_integer_value(json_object_get(rule, "errnoRet")) != code)
+                        continue;
+                json_array_foreach(json_object_get(rule, "names"), k, n)
+                        if (streq(json_string_value(n), name))
+                                return true;
+        }
+        return false;
+}
+
 static json_int_t jint(json_t *doc, const char *path)
 {
         json_t *v = jget(doc, path);
@@ -233,7 +249,11 @@ static void test_defaults(void)
         is_str(json_string_value(
                        json_object_get(jget(spec, "annotations"), ENGINE_ANNOTATION_STOP)),
                "SIGTERM", "default stop signal");
-        ok(jget(spec, "linux.seccomp") == NULL, "no seccomp profile by default (not written yet)");
+        is_str(jstr(spec, "linux.seccomp.defaultAction"), "SCMP_ACT_ALLOW",
+               "rctr's default seccomp profile");
+        ok(seccomp_denies(spec, "keyctl", EPERM) && seccomp_denies(spec, "mount", EPERM) &&
+                   seccomp_denies(spec, "clone3", ENOSYS) && !seccomp_denies(spec, "read", EPERM),
+           "the default profile denies keyctl, mount (EPERM), clone3 (ENOSYS), not read");
         is_str(json_string_value(
                        json_object_get(jget(spec, "linux.sysctl"), "net.ipv4.ping_group_range")),
                "0 0", "podman's default ping_group_range");
@@ -882,8 +902,23 @@ static void test_annotations(void)
                "annotation without =");
 }
 
+static void test_seccomp_default(void)
+{
+        struct engine_run_flags f = {.command = SV("true"), .cap_add = SV("SYS_ADMIN")};
+        json_auto_t *spec = build(NULL, &f);
+
+        ok(spec && !seccomp_denies(spec, "mount", EPERM) && seccomp_denies(spec, "keyctl", EPERM),
+           "--cap-add SYS_ADMIN lifts the mount denial, not keyctl's");
+        json_decref(spec);
+        f.cap_add = NULL;
+        f.privileged = true;
+        spec = build(NULL, &f);
+        ok(spec && !jget(spec, "linux.seccomp"), "--privileged: no seccomp profile");
+}
+
 static void test_seccomp(void)
 {
+        test_seccomp_default();
         char **cmd = SV("sh");
         cleanup_free char *path = xasprintf("%s/seccomp.json", tmpdir);
         struct engine_run_flags f = {.command = cmd, .seccomp_profile = path};
