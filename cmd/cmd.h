@@ -88,3 +88,12 @@ int cmd_exec(struct cmd_global *g, int argc, char **argv, struct rctr_error *err
 int cmd_attach(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
 int cmd_ps(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
 int cmd_help(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_container(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_cp(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_diff(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_export(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_pause(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_unpause(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_port(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_rename(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);
+int cmd_top(struct cmd_global *g, int argc, char **argv, struct rctr_error *err);

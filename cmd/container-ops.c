@@ -90,8 +90,8 @@ static int remove_stopped(const struct engine_ctx *ctx, const struct engine_cont
         return r;
 }
 
-int cmd_container_remove(const struct engine_ctx *ctx, const struct engine_container *c,
-                         bool force, unsigned timeout, bool volumes, struct rctr_error *err)
+int cmd_container_remove(const struct engine_ctx *ctx, const struct engine_container *c, bool force,
+                         unsigned timeout, bool volumes, struct rctr_error *err)
 {
         CLEANUP(engine_ctr_state_clear) struct engine_ctr_state s = {0};
         int r = engine_container_state(ctx, c->id, &s, err);
@@ -119,8 +119,7 @@ int cmd_container_remove(const struct engine_ctx *ctx, const struct engine_conta
 static int do_rm(const struct engine_ctx *ctx, const struct engine_container *c,
                  const struct ops_flags *f, struct rctr_error *err)
 {
-        return cmd_container_remove(ctx, c, f->force, f->time_given ? f->time : 0, f->volumes,
-                                    err);
+        return cmd_container_remove(ctx, c, f->force, f->time_given ? f->time : 0, f->volumes, err);
 }
 
 static int do_restart(const struct engine_ctx *ctx, const struct engine_container *c,

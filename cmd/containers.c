@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -65,6 +66,7 @@ int cmd_container_start_attached(const struct engine_ctx *ctx, const struct engi
                 .sig_proxy = sig_proxy && !c->tty,
         };
         char keys[16];
+        sigset_t saved;
         bool detached = false;
         int code = -1, r;
 
@@ -86,11 +88,17 @@ int cmd_container_start_attached(const struct engine_ctx *ctx, const struct engi
         /* passthrough: the container has our stdio itself, there is nothing to relay */
         if (attach && streq(c->log_driver, "passthrough"))
                 ao.stdin = false;
+        /* a signal from now on is the container's: held until the relay forwards it */
+        if (attach && ao.sig_proxy)
+                engine_attach_block_signals(&saved);
         r = engine_container_start(ctx, c, attach ? &sock : NULL, err);
         closep(&lock);
+        if (r >= 0 && attach)
+                r = engine_attach_relay(sock, &ao, &code, &detached, err);
+        if (attach && ao.sig_proxy)
+                sigprocmask(SIG_SETMASK, &saved, NULL);
         if (r < 0 || !attach)
                 return r;
-        r = engine_attach_relay(sock, &ao, &code, &detached, err);
         if (r < 0)
                 return r;
         if (detached) {

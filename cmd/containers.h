@@ -26,8 +26,8 @@ int cmd_container_lock(const struct engine_ctx *ctx, const char *id, struct rctr
  * seconds; 0: SIGKILL at once). volumes: its anonymous volumes go too. Returns 0 (also when it
  * was gone already) or -errno with err set.
  */
-int cmd_container_remove(const struct engine_ctx *ctx, const struct engine_container *c,
-                         bool force, unsigned timeout, bool volumes, struct rctr_error *err);
+int cmd_container_remove(const struct engine_ctx *ctx, const struct engine_container *c, bool force,
+                         unsigned timeout, bool volumes, struct rctr_error *err);
 
 /* The container as `rctr inspect` shows it (podman's shape). Returns a new reference in *ret. */
 struct json_t;

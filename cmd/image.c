@@ -6,6 +6,7 @@
 
 #include "cmd.h"
 #include "common.h"
+#include "image-prune.h"
 #include "lib/error.h"
 #include "lib/macros.h"
 #include "options.h"
@@ -13,7 +14,7 @@
 #include "storage/store.h"
 
 static const struct cmd_opt prune_opts[] = {
-        {"all", 'a', NULL, "every image (no containers use images yet)"},
+        {"all", 'a', NULL, "every image no container uses, not only those without a name"},
         {"force", 'f', NULL, "do not ask (rctr never asks)"},
         {0},
 };
@@ -23,14 +24,13 @@ static int image_prune(struct cmd_global *g, int argc, char **argv, struct rctr_
         struct cmd_parser p = {.cmdname = "image prune",
                                .usage = "rctr image prune [options]",
                                .summary = "Remove images without a name (dangling), or all with "
-                                          "-a, and the layers nothing uses any more.",
+                                          "-a, that no container uses, and the layers nothing "
+                                          "uses any more.",
                                .opts = prune_opts,
                                .global = g,
                                .argc = argc,
                                .argv = argv};
-        CLEANUP(storage_store_freep) struct storage_store *store = NULL;
-        CLEANUP(storage_images_clear) struct storage_images imgs = {0};
-        cleanup_strv char **keep = NULL;
+        cleanup_strv char **removed = NULL;
         const char *value;
         bool all = false;
         int c, r;
@@ -42,19 +42,10 @@ static int image_prune(struct cmd_global *g, int argc, char **argv, struct rctr_
         }
         if (c < 0)
                 return c;
-        r = cmd_images_load(g, true, &store, &imgs, err);
-        if (r < 0)
-                return r;
-        for (size_t i = imgs.n; i-- > 0;)
-                if (all || !imgs.v[i].names || !imgs.v[i].names[0]) {
-                        printf("%s\n", imgs.v[i].id + 7);
-                        storage_images_remove(&imgs, i);
-                }
-        r = storage_images_save(store, &imgs, err);
-        if (r < 0)
-                return r;
-        keep = storage_images_layers_in_use(&imgs);
-        return storage_layers_prune(store, keep, err);
+        r = cmd_images_prune(g, all, &removed, NULL, err);
+        for (char **id = removed; id && *id; id++)
+                printf("%s\n", *id + 7);
+        return r;
 }
 
 static const struct cmd_def image_cmds[] = {

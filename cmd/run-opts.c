@@ -139,8 +139,8 @@ static void strv_push(char ***v, const char *s)
 void cmd_run_opts_clear(struct cmd_run_opts *o)
 {
         struct engine_run_flags *f = &o->f;
-        char **lists[] = {f->env,    f->group_add,   f->cap_add,   f->cap_drop, f->volumes,
-                          f->mounts, f->tmpfs,       f->sysctls,   f->devices,  f->ulimits,
+        char **lists[] = {f->env,    f->group_add,   f->cap_add,   f->cap_drop,       f->volumes,
+                          f->mounts, f->tmpfs,       f->sysctls,   f->devices,        f->ulimits,
                           f->labels, f->annotations, o->env_files, f->env_files_lines};
 
         for (size_t i = 0; i < ARRAY_SIZE(lists); i++)

@@ -19,7 +19,7 @@ struct cmd_run_opts {
         int stop_timeout; /* -1: the default (10) */
         char **env_files;
         uint64_t log_size_max; /* --log-opt max-size: bytes; 0: no cap */
-        int argc; /* the command line, for inspect's CreateCommand */
+        int argc;              /* the command line, for inspect's CreateCommand */
         char **argv;
 };
 

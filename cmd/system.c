@@ -1,20 +1,95 @@
-/* rctr system df: how much the store holds. (system prune and reset come with containers.) */
+/*
+ * rctr system df, and what system prune and reset share with it (cmd/system.h): how much the
+ * store holds, counted as podman's `system df` counts it.
+ */
 #include <config.h>
 
+#include "cmd/system.h"
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
-#include "cmd.h"
-#include "common.h"
-#include "format.h"
+#include "cmd/cmd.h"
+#include "cmd/common.h"
+#include "cmd/format.h"
+#include "cmd/image-prune.h"
+#include "cmd/options.h"
+#include "engine/container-record.h"
+#include "engine/container-state.h"
+#include "engine/container-users.h"
 #include "lib/error.h"
 #include "lib/macros.h"
-#include "options.h"
+#include "lib/xalloc.h"
 #include "storage/images.h"
 #include "storage/store.h"
+#include "storage/volumes.h"
+
+/* Deeper trees are not walked: a bound on the fds and stack a hostile layout can make us use. */
+#define DU_MAX_DEPTH 256
+
+/* Below the directory fd (consumed), on the device dev. */
+static uint64_t du_dir(int fd, dev_t dev, unsigned depth)
+{
+        cleanup_dir DIR *d = fdopendir(fd);
+        struct dirent *de;
+        uint64_t total = 0;
+
+        if (!d) {
+                close_nointr(fd);
+                return 0;
+        }
+        while ((de = readdir(d))) {
+                struct stat st;
+                int sub;
+
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
+                        total += (uint64_t)st.st_size;
+                if (!S_ISDIR(st.st_mode) || st.st_dev != dev || depth >= DU_MAX_DEPTH)
+                        continue;
+                sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (sub >= 0)
+                        total += du_dir(sub, dev, depth + 1);
+        }
+        return total;
+}
+
+uint64_t cmd_disk_usage_at(int dirfd, const char *name)
+{
+        struct stat st;
+        int fd;
+
+        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return 0;
+        if (!S_ISDIR(st.st_mode))
+                return S_ISREG(st.st_mode) || S_ISLNK(st.st_mode) ? (uint64_t)st.st_size : 0;
+        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        return fd < 0 ? 0 : du_dir(fd, st.st_dev, 0);
+}
+
+int cmd_system_confirm(const char *warning, const char *use_force, struct rctr_error *err)
+{
+        char answer[64] = "";
+
+        if (!isatty(STDIN_FILENO))
+                return rctr_error_set(err, EINVAL, "no terminal to ask for confirmation on: %s",
+                                      use_force);
+        fputs(warning, stderr);
+        fputs("Are you sure you want to continue? [y/N] ", stderr);
+        fflush(stderr);
+        if (!fgets(answer, sizeof(answer), stdin))
+                return 0;
+        return answer[0] == 'y' || answer[0] == 'Y';
+}
 
 enum {
         OPT_FORMAT = CMD_OPT_FIRST_FREE,
@@ -25,21 +100,113 @@ static const struct cmd_opt df_opts[] = {
         {0},
 };
 
-/* Bytes of the layers the store holds: each once, however many images share it. */
-static uint64_t layers_size(struct storage_store *store, const struct storage_images *imgs)
+/* One row of podman's table: TYPE, TOTAL, ACTIVE, SIZE, RECLAIMABLE. */
+struct df_row {
+        const char *type;
+        size_t total, active;
+        uint64_t size, reclaimable;
+};
+
+/* Images: active when a container uses one; reclaimable what their layers alone hold. */
+static void df_images(struct storage_store *store, const struct storage_images *imgs,
+                      const struct engine_container_list *ctrs, struct df_row *row)
 {
         cleanup_strv char **all = storage_images_layers_in_use(imgs);
-        uint64_t total = 0;
+        cleanup_free char **used = xzalloc(sizeof(char *)), **unused = xzalloc(sizeof(char *));
+        size_t n_used = 0, n_unused = 0;
 
-        for (size_t i = 0; all[i]; i++) {
-                bool seen = false;
+        row->total = imgs->n;
+        for (size_t i = 0; i < imgs->n; i++) {
+                bool active = engine_container_list_using_image(ctrs, imgs->v[i].id) != NULL;
+                char ***v = active ? &used : &unused;
+                size_t *n = active ? &n_used : &n_unused;
 
-                for (size_t j = 0; j < i && !seen; j++)
-                        seen = streq(all[i], all[j]);
-                if (!seen)
-                        total += storage_layer_size(store, all[i]);
+                row->active += active;
+                for (char **l = imgs->v[i].layers; l && *l; l++) {
+                        *v = xreallocarray(*v, *n + 2, sizeof(char *));
+                        (*v)[(*n)++] = *l; /* borrowed from imgs */
+                        (*v)[*n] = NULL;
+                }
         }
-        return total;
+        row->size = cmd_layers_size(store, all, NULL);
+        row->reclaimable = cmd_layers_size(store, unused, used);
+}
+
+/* Containers: active when running; their size is their writable layer. */
+static void df_containers(int ctrsfd, const struct engine_container_list *ctrs, struct df_row *row)
+{
+        row->total = ctrs->n;
+        for (size_t i = 0; i < ctrs->n; i++) {
+                CLEANUP(engine_ctr_state_clear) struct engine_ctr_state s = {0};
+                cleanup_error struct rctr_error ignored = {0};
+                cleanup_free char *dir = xasprintf("%s/storage", ctrs->v[i].id);
+                uint64_t size = cmd_disk_usage_at(ctrsfd, dir);
+                bool running = false;
+
+                if (engine_ctr_state_load(ctrsfd, ctrs->v[i].id, &s, &ignored) >= 0) {
+                        (void)engine_ctr_state_settle(&s);
+                        running = s.status == ENGINE_CTR_RUNNING || s.status == ENGINE_CTR_PAUSED ||
+                                  s.status == ENGINE_CTR_STOPPING;
+                }
+                row->active += running;
+                row->size += size;
+                row->reclaimable += running ? 0 : size;
+        }
+}
+
+/* Local volumes: active when a container uses one. */
+static int df_volumes(struct storage_store *store, int ctrsfd, struct df_row *row,
+                      struct rctr_error *err)
+{
+        CLEANUP(storage_volumes_freep) struct storage_volumes *vs = NULL;
+        CLEANUP(storage_volume_list_clear) struct storage_volume_list list = {0};
+        CLEANUP(engine_volume_users_clear) struct engine_volume_users users = {.ctrsfd = ctrsfd};
+        int r = storage_volumes_open(store, &vs, err);
+
+        if (r >= 0)
+                r = storage_volume_list(vs, &list, err);
+        if (r < 0)
+                return r;
+        row->total = list.n;
+        for (size_t i = 0; i < list.n; i++) {
+                cleanup_free char *data = xasprintf("%s/_data", list.v[i].name);
+                uint64_t size = cmd_disk_usage_at(vs->dirfd, data);
+                bool active = engine_volume_users_in_use(&users, list.v[i].name);
+
+                row->active += active;
+                row->size += size;
+                row->reclaimable += active ? 0 : size;
+        }
+        return 0;
+}
+
+static void df_print(const struct df_row *rows, size_t n, const char *format)
+{
+        if (streq(format, "json")) {
+                json_auto_t *j = json_array();
+
+                for (size_t i = 0; i < n; i++)
+                        json_array_append_new(j, json_pack("{s:s, s:I, s:I, s:I, s:I}", "Type",
+                                                           rows[i].type, "Total",
+                                                           (json_int_t)rows[i].total, "Active",
+                                                           (json_int_t)rows[i].active, "Size",
+                                                           (json_int_t)rows[i].size, "Reclaimable",
+                                                           (json_int_t)rows[i].reclaimable));
+                json_dumpf(j, stdout, JSON_INDENT(4));
+                fputc('\n', stdout);
+                return;
+        }
+        printf("%-15s %-7s %-7s %-11s %s\n", "TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE");
+        for (size_t i = 0; i < n; i++) {
+                char size[32], rec[32];
+                unsigned pct =
+                        rows[i].size ? (unsigned)(rows[i].reclaimable * 100 / rows[i].size) : 0;
+
+                cmd_format_size(rows[i].size, size, sizeof(size));
+                cmd_format_size(rows[i].reclaimable, rec, sizeof(rec));
+                printf("%-15s %-7zu %-7zu %-11s %s (%u%%)\n", rows[i].type, rows[i].total,
+                       rows[i].active, size, rec, pct);
+        }
 }
 
 static int system_df(struct cmd_global *g, int argc, char **argv, struct rctr_error *err)
@@ -54,9 +221,11 @@ static int system_df(struct cmd_global *g, int argc, char **argv, struct rctr_er
                                .argv = argv};
         CLEANUP(storage_store_freep) struct storage_store *store = NULL;
         CLEANUP(storage_images_clear) struct storage_images imgs = {0};
+        CLEANUP(engine_container_list_clear) struct engine_container_list ctrs = {0};
+        struct df_row rows[] = {
+                {.type = "Images"}, {.type = "Containers"}, {.type = "Local Volumes"}};
+        cleanup_close int ctrsfd = -1;
         const char *value, *format = "table";
-        char size[32];
-        uint64_t total;
         int c, r;
 
         while ((c = cmd_parser_next(&p, &value, err)) > 0) {
@@ -68,38 +237,50 @@ static int system_df(struct cmd_global *g, int argc, char **argv, struct rctr_er
         if (c < 0)
                 return c;
         r = cmd_check_table_format(format, err);
+        if (r >= 0)
+                r = cmd_images_load(g, false, &store, &imgs, err);
         if (r < 0)
                 return r;
-        r = cmd_images_load(g, false, &store, &imgs, err);
+        ctrsfd = engine_containers_open(store->path, err);
+        if (ctrsfd < 0)
+                return ctrsfd;
+        r = engine_container_list(ctrsfd, &ctrs, err);
         if (r < 0)
                 return r;
-        total = layers_size(store, &imgs);
-        if (streq(format, "json")) {
-                json_auto_t *j = json_pack(
-                        "[{s:s, s:I, s:I, s:I, s:I}, {s:s, s:I, s:I, s:I, s:I}, "
-                        "{s:s, s:I, s:I, s:I, s:I}]",
-                        "Type", "Images", "Total", (json_int_t)imgs.n, "Active", (json_int_t)0,
-                        "Size", (json_int_t)total, "Reclaimable", (json_int_t)total, "Type",
-                        "Containers", "Total", (json_int_t)0, "Active", (json_int_t)0, "Size",
-                        (json_int_t)0, "Reclaimable", (json_int_t)0, "Type", "Local Volumes",
-                        "Total", (json_int_t)0, "Active", (json_int_t)0, "Size", (json_int_t)0,
-                        "Reclaimable", (json_int_t)0);
-
-                json_dumpf(j, stdout, JSON_INDENT(4));
-                fputc('\n', stdout);
-                return 0;
-        }
-        cmd_format_size(total, size, sizeof(size));
-        printf("%-15s %-7s %-7s %-11s %s\n", "TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE");
-        /* no containers yet: every image could go */
-        printf("%-15s %-7zu %-7d %-11s %s (100%%)\n", "Images", imgs.n, 0, size, size);
-        printf("%-15s %-7d %-7d %-11s %s (0%%)\n", "Containers", 0, 0, "0 B", "0 B");
-        printf("%-15s %-7d %-7d %-11s %s (0%%)\n", "Local Volumes", 0, 0, "0 B", "0 B");
+        df_images(store, &imgs, &ctrs, &rows[0]);
+        df_containers(ctrsfd, &ctrs, &rows[1]);
+        r = df_volumes(store, ctrsfd, &rows[2], err);
+        if (r < 0)
+                return r;
+        df_print(rows, ARRAY_SIZE(rows), format);
         return 0;
 }
 
+/* Every error of a subcommand names it: "system prune: no terminal ...". */
+static int sub_result(int r, const char *sub, struct rctr_error *err)
+{
+        return r < 0 ? rctr_error_prefix(err, "system %s", sub) : r;
+}
+
+static int df(struct cmd_global *g, int argc, char **argv, struct rctr_error *err)
+{
+        return sub_result(system_df(g, argc, argv, err), "df", err);
+}
+
+static int prune(struct cmd_global *g, int argc, char **argv, struct rctr_error *err)
+{
+        return sub_result(cmd_system_prune(g, argc, argv, err), "prune", err);
+}
+
+static int reset(struct cmd_global *g, int argc, char **argv, struct rctr_error *err)
+{
+        return sub_result(cmd_system_reset(g, argc, argv, err), "reset", err);
+}
+
 static const struct cmd_def system_cmds[] = {
-        {"df", system_df, "show how much space the store takes"},
+        {"df", df, "show how much space the store takes"},
+        {"prune", prune, "remove stopped containers, unused images (and volumes)"},
+        {"reset", reset, "remove every container, image and volume: a new store"},
         {NULL, NULL, NULL},
 };
 

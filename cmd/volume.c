@@ -415,8 +415,8 @@ static int rm_volumes(struct storage_volumes *vs, struct engine_volume_users *u,
         int r = storage_volumes_lock(vs, true, err);
 
         for (size_t i = 0; r >= 0 && i < n; i++)
-                r = storage_volume_check_removable(vs, names[i], force,
-                                                   engine_volume_users_in_use, u, err);
+                r = storage_volume_check_removable(vs, names[i], force, engine_volume_users_in_use,
+                                                   u, err);
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 if (named_before(names, i))
                         continue;

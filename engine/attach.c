@@ -230,11 +230,26 @@ static int relay_loop(struct relay *rl)
         return 0;
 }
 
+static const int proxied[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+void engine_attach_block_signals(sigset_t *old)
+{
+        sigset_t mask;
+
+        sigemptyset(&mask);
+        for (size_t i = 0; i < ARRAY_SIZE(proxied); i++)
+                sigaddset(&mask, proxied[i]);
+        sigprocmask(SIG_BLOCK, &mask, old);
+        /* an ignored signal is dropped, never pending: a background job of a script has SIGINT
+         * ignored, bats ignores SIGTERM; blocked, the default action cannot hit us */
+        for (size_t i = 0; i < ARRAY_SIZE(proxied); i++)
+                signal(proxied[i], SIG_DFL);
+}
+
 int engine_attach_relay(int sock, const struct engine_attach_opts *o, int *ret_exit_code,
                         bool *ret_detached, struct rctr_error *err)
 {
         struct relay rl = {.sock = sock, .sigfd = -1, .o = o, .stdin_open = o->stdin};
-        static const int proxied[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
         struct termios saved, raw;
         bool restore = false;
         sigset_t mask, old;
@@ -247,6 +262,8 @@ int engine_attach_relay(int sock, const struct engine_attach_opts *o, int *ret_e
         if (o->tty)
                 sigaddset(&mask, SIGWINCH);
         sigprocmask(SIG_BLOCK, &mask, &old);
+        for (size_t i = 0; o->sig_proxy && i < ARRAY_SIZE(proxied); i++)
+                signal(proxied[i], SIG_DFL); /* as engine_attach_block_signals() says */
         rl.sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
         if (o->tty && tcgetattr(STDIN_FILENO, &saved) == 0) {
                 /* keys go to the container's terminal unprocessed: it echoes and handles ^C */

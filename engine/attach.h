@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -59,6 +60,9 @@ struct engine_attach_opts {
  */
 int engine_attach_relay(int sock, const struct engine_attach_opts *o, int *ret_exit_code,
                         bool *ret_detached, struct rctr_error *err);
+
+/* Block the signals the relay forwards (sig_proxy), saving the mask in *old. */
+void engine_attach_block_signals(sigset_t *old);
 
 /*
  * Parse --detach-keys ("ctrl-p,ctrl-q", "a,b", "" for none) into bytes. Returns the count

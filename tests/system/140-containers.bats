@@ -29,6 +29,17 @@ rctr() {
         "$RCTR" --root "$RCTR_ROOT" --runroot "$RCTR_RUNROOT" "$@"
 }
 
+# wait_for_file_line FILE TEXT: until FILE has a line TEXT (10 s at most)
+wait_for_file_line() {
+        local i
+        for i in $(seq 100); do
+                grep -qx "$2" "$1" 2>/dev/null && return 0
+                sleep 0.1
+        done
+        echo "# $1 never had a line $2" >&2
+        return 1
+}
+
 # pty_rctr STEP... -- ARGS: rctr on a pseudo-terminal (tests/fixtures/pty-run.py)
 pty_rctr() {
         local steps=()
@@ -205,6 +216,50 @@ created"
         [ "$status" -eq 9 ]
 }
 
+@test "-t: the terminal's size at start and when it changes" {
+        pty_rctr 'size:33x77' 'expect:# ' 'send:stty size\r' 'expect:33 77' 'size:44x88' \
+                'sleep:0.3' 'send:stty size; exit 0\r' 'expect:44 88' -- run -it --rm bb sh
+        [ "$status" -eq 0 ]
+}
+
+@test "signals: the foreground CLI passes SIGTERM on (--sig-proxy); --rm holds when the CLI is killed" {
+        # rctr itself, not the rctr function: $! must be its pid
+        "$RCTR" --root "$RCTR_ROOT" --runroot "$RCTR_RUNROOT" run --rm --name sp bb sh -c 'trap "echo got-term; exit 3" TERM; echo ready; while :; do sleep 0.1; done' \
+                >"$BATS_TEST_TMPDIR/out" 2>&1 &
+        local cli=$!
+        wait_for_file_line "$BATS_TEST_TMPDIR/out" ready
+        kill -TERM "$cli"
+        local rc=0
+        wait "$cli" || rc=$?
+        [ "$rc" -eq 3 ] || { echo "# exit status $rc; output:"; sed 's/^/# /' "$BATS_TEST_TMPDIR/out"; false; }
+        grep -q got-term "$BATS_TEST_TMPDIR/out"
+        # the CLI killed outright: the monitor still removes the --rm container when it exits
+        "$RCTR" --root "$RCTR_ROOT" --runroot "$RCTR_RUNROOT" run --rm --name gone bb \
+                sh -c 'echo ready; sleep 1' >"$BATS_TEST_TMPDIR/out2" 2>&1 &
+        cli=$!
+        wait_for_file_line "$BATS_TEST_TMPDIR/out2" ready
+        kill -KILL "$cli"
+        run_rctr wait gone
+        run_rctr ps -a -q
+        assert_output ""
+}
+
+@test "--log-driver passthrough and none, --cidfile, --userns keep-id" {
+        run_rctr run --rm --log-driver passthrough bb echo through
+        assert_output through
+        run_rctr run --name n --log-driver none bb echo nothing-logged
+        assert_output nothing-logged
+        run_rctr 125 logs n
+        assert_output --partial "none driver"
+        run_rctr run --rm --cidfile "$BATS_TEST_TMPDIR/cid" bb true
+        [ "$(wc -c <"$BATS_TEST_TMPDIR/cid")" -eq 64 ]
+        run_rctr 125 run --rm --cidfile "$BATS_TEST_TMPDIR/cid" bb true
+        assert_output --partial "exists"
+        run_rctr run --rm --userns keep-id bb id -u
+        assert_output "$(id -u)"
+        run_rctr 125 run -d --log-driver passthrough bb true
+}
+
 @test "-i without a terminal: stdin reaches the container, EOF ends it" {
         run bash -c "printf 'a\nb\n' | '$RCTR' --root '$RCTR_ROOT' --runroot '$RCTR_RUNROOT' run -i --rm bb wc -l"
         assert_success
@@ -257,9 +312,9 @@ created"
 @test "the default seccomp profile: on for run and exec, namespaces and keyrings denied, unconfined lifts it" {
         run_rctr run --rm bb grep Seccomp: /proc/self/status
         assert_output --regexp 'Seccomp:[[:space:]]+2'
-        run_rctr 1 run --rm bb unshare -U true
+        run_rctr 1 run --rm bb sh -c 'unshare -U true'
         assert_output --partial "Operation not permitted"
-        run_rctr run --rm --security-opt seccomp=unconfined bb unshare -U true
+        run_rctr run --rm --security-opt seccomp=unconfined bb sh -c 'unshare -U true'
         run_rctr run --rm --security-opt seccomp=unconfined bb grep Seccomp: /proc/self/status
         assert_output --regexp 'Seccomp:[[:space:]]+0'
         run_rctr run --rm --privileged bb grep Seccomp: /proc/self/status
@@ -267,7 +322,7 @@ created"
         run_rctr run -d --name s bb sleep 4242
         run_rctr exec s grep Seccomp: /proc/self/status
         assert_output --regexp 'Seccomp:[[:space:]]+2'
-        run_rctr 1 exec s unshare -U true
+        run_rctr 1 exec s sh -c 'unshare -U true'
         run_rctr rm -f s
 }
 
