@@ -78,8 +78,8 @@ int engine_container_mount(const struct engine_ctx *ctx, const struct engine_con
         if (r >= 0)
                 r = fs_mkdir_p(dir, 0700, err);
         if (r >= 0)
-                r = storage_driver_mount(kind, (const char *const *)c->layers, n, dir,
-                                         ctx->rootless, ret_rootfs, err);
+                r = storage_driver_mount_throwaway(kind, (const char *const *)c->layers, n, dir,
+                                                   ctx->rootless, c->rm, ret_rootfs, err);
         return r < 0 ? rctr_error_prefix(err, "mount the root file system of %s", c->name) : 0;
 }
 

@@ -142,7 +142,9 @@ int engine_state_save(int rootfd, const struct engine_state *s, struct rctr_erro
         text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
         if (!text)
                 xalloc_die();
-        return fs_write_atomic_at(dirfd, "state.json", text, strlen(text), 0600, err);
+        /* runtime state: meaningless after a crash or reboot (the processes are gone), so
+         * atomic but not synced, whether --root is a tmpfs or not */
+        return fs_replace_at(dirfd, "state.json", text, strlen(text), 0600, err);
 }
 
 enum engine_status engine_state_status(int rootfd, const struct engine_state *s)

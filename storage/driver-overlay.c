@@ -107,7 +107,7 @@ static int set_layer(int fsfd, const char *key, const char *path, struct rctr_er
  * available (caller falls back), 0 when mounted, -errno with err set.
  */
 static int mount_fsconfig(const char *const *lowers, size_t n, const char *container_dir,
-                          int merged_fd, bool rootless, struct rctr_error *err)
+                          int merged_fd, bool rootless, bool throwaway, struct rctr_error *err)
 {
         cleanup_close int fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
         cleanup_close int mfd = -1;
@@ -135,6 +135,9 @@ static int mount_fsconfig(const char *const *lowers, size_t n, const char *conta
                 r = set_string(fsfd, "source", "overlay", err);
         if (r < 0)
                 return r;
+        /* a throwaway upper (run --rm) is never synced: unmounting it costs no writeback */
+        if (throwaway && fsconfig(fsfd, FSCONFIG_SET_FLAG, "volatile", NULL, 0) < 0)
+                return context_fail(fsfd, errno, "set", "volatile (Linux >= 5.10)", err);
         if (rootless && fsconfig(fsfd, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0)
                 return context_fail(fsfd, errno, "set", "userxattr (Linux >= 5.11)", err);
         if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
@@ -170,7 +173,7 @@ static int make_short_links(const char *const *lowers, size_t n, int container_f
         return 0;
 }
 
-static char *legacy_options(size_t n, bool rootless)
+static char *legacy_options(size_t n, bool rootless, bool throwaway)
 {
         struct buf b;
 
@@ -178,8 +181,8 @@ static char *legacy_options(size_t n, bool rootless)
         (void)buf_appendf(&b, "lowerdir=");
         for (size_t i = n; i-- > 0;)
                 (void)buf_appendf(&b, "%sl/%zu", i == n - 1 ? "" : ":", i);
-        (void)buf_appendf(&b, ",upperdir=upper,workdir=work,index=off%s",
-                          rootless ? ",userxattr" : "");
+        (void)buf_appendf(&b, ",upperdir=upper,workdir=work,index=off%s%s",
+                          rootless ? ",userxattr" : "", throwaway ? ",volatile" : "");
         return buf_detach(&b);
 }
 
@@ -190,9 +193,10 @@ static char *legacy_options(size_t n, bool rootless)
  * process, so a child changes it and mounts; the mount is in the mount namespace we share.
  */
 static int mount_legacy(const char *const *lowers, size_t n, const char *container_dir,
-                        int container_fd, int merged_fd, bool rootless, struct rctr_error *err)
+                        int container_fd, int merged_fd, bool rootless, bool throwaway,
+                        struct rctr_error *err)
 {
-        cleanup_free char *opts = legacy_options(n, rootless);
+        cleanup_free char *opts = legacy_options(n, rootless, throwaway);
         cleanup_free char *target = xasprintf("/proc/self/fd/%d", merged_fd);
         int r = make_short_links(lowers, n, container_fd, err);
         long page = sysconf(_SC_PAGESIZE);
@@ -225,8 +229,8 @@ static int mount_legacy(const char *const *lowers, size_t n, const char *contain
 }
 
 int storage_driver_overlay_mount(const char *const *lowers, size_t n, const char *container_dir,
-                                 int container_fd, bool rootless, enum storage_overlay_api api,
-                                 struct rctr_error *err)
+                                 int container_fd, bool rootless, bool throwaway,
+                                 enum storage_overlay_api api, struct rctr_error *err)
 {
         cleanup_close int merged_fd = -1;
         int r;
@@ -249,13 +253,14 @@ int storage_driver_overlay_mount(const char *const *lowers, size_t n, const char
                 api = !fsopen_unusable && kernel_has_lowerdir_plus() ? STORAGE_OVERLAY_API_FSCONFIG
                                                                      : STORAGE_OVERLAY_API_LEGACY;
         if (api == STORAGE_OVERLAY_API_FSCONFIG) {
-                r = mount_fsconfig(lowers, n, container_dir, merged_fd, rootless, err);
+                r = mount_fsconfig(lowers, n, container_dir, merged_fd, rootless, throwaway, err);
                 if (r <= 0)
                         return r;
                 log_debug("fsopen is not available: mounting overlay with mount(2)");
                 fsopen_unusable = true;
         }
-        r = mount_legacy(lowers, n, container_dir, container_fd, merged_fd, rootless, err);
+        r = mount_legacy(lowers, n, container_dir, container_fd, merged_fd, rootless, throwaway,
+                         err);
         if (r >= 0) {
                 cleanup_error struct rctr_error ignored = {0};
 
@@ -275,5 +280,14 @@ int storage_driver_overlay_unmount(const char *container_dir, int container_fd,
                 return r;
         /* left by a mount that failed after making them */
         (void)fs_remove_tree_at(container_fd, "l", &ignored);
+        /* a volatile mount's mark (work/work/incompat/volatile): overlay refuses the upper until
+         * it is gone; work/work is overlay's scratch space, made again at every mount */
+        {
+                cleanup_close int workfd = openat(container_fd, "work",
+                                                  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+                if (workfd >= 0)
+                        (void)fs_remove_tree_at(workfd, "work", &ignored);
+        }
         return 0;
 }

@@ -23,8 +23,8 @@ enum storage_overlay_api {
  * Each returns 0 when the rootfs is ready (made now or before), or -errno with err set.
  */
 int storage_driver_overlay_mount(const char *const *lowers, size_t n, const char *container_dir,
-                                 int container_fd, bool rootless, enum storage_overlay_api api,
-                                 struct rctr_error *err);
+                                 int container_fd, bool rootless, bool throwaway,
+                                 enum storage_overlay_api api, struct rctr_error *err);
 int storage_driver_overlay_unmount(const char *container_dir, int container_fd,
                                    struct rctr_error *err);
 int storage_driver_fuse_mount(const char *const *lowers, size_t n, const char *container_dir,

@@ -219,7 +219,7 @@ static int open_container_dir(const char *container_dir, char **ret_path, struct
 }
 
 static int driver_mount(enum storage_driver_kind kind, const char *const *lower_diffs,
-                        size_t n_lower, const char *dir, int dirfd, bool rootless,
+                        size_t n_lower, const char *dir, int dirfd, bool rootless, bool throwaway,
                         struct rctr_error *err)
 {
         cleanup_strv char **lowers = NULL;
@@ -231,7 +231,8 @@ static int driver_mount(enum storage_driver_kind kind, const char *const *lower_
         switch (kind) {
         case STORAGE_DRIVER_OVERLAY:
                 return storage_driver_overlay_mount((const char *const *)lowers, n, dir, dirfd,
-                                                    rootless, STORAGE_OVERLAY_API_AUTO, err);
+                                                    rootless, throwaway, STORAGE_OVERLAY_API_AUTO,
+                                                    err);
         case STORAGE_DRIVER_FUSE_OVERLAYFS:
                 return storage_driver_fuse_mount((const char *const *)lowers, n, dir, dirfd, err);
         case STORAGE_DRIVER_VFS:
@@ -244,13 +245,21 @@ int storage_driver_mount(enum storage_driver_kind kind, const char *const *lower
                          size_t n_lower, const char *container_dir, bool rootless,
                          char **ret_rootfs, struct rctr_error *err)
 {
+        return storage_driver_mount_throwaway(kind, lower_diffs, n_lower, container_dir, rootless,
+                                              false, ret_rootfs, err);
+}
+
+int storage_driver_mount_throwaway(enum storage_driver_kind kind, const char *const *lower_diffs,
+                                   size_t n_lower, const char *container_dir, bool rootless,
+                                   bool throwaway, char **ret_rootfs, struct rctr_error *err)
+{
         cleanup_free char *dir = NULL;
         cleanup_close int dirfd = open_container_dir(container_dir, &dir, err);
         int r;
 
         if (dirfd < 0)
                 return rctr_error_prefix(err, "%s driver", storage_driver_name(kind));
-        r = driver_mount(kind, lower_diffs, n_lower, dir, dirfd, rootless, err);
+        r = driver_mount(kind, lower_diffs, n_lower, dir, dirfd, rootless, throwaway, err);
         if (r < 0)
                 return rctr_error_prefix(err, "%s driver", storage_driver_name(kind));
         *ret_rootfs = xasprintf("%s/%s", dir, kind == STORAGE_DRIVER_VFS ? "rootfs" : "merged");

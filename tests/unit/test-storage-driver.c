@@ -512,7 +512,7 @@ static void many_one(const char *what, enum storage_driver_kind kind, enum stora
                 bail("mkdir container dir");
         if (kind == STORAGE_DRIVER_OVERLAY) {
                 r = storage_driver_overlay_mount((const char *const *)lowers, MANY_LAYERS, cdir,
-                                                 cfd, rootless, api, &err);
+                                                 cfd, rootless, false, api, &err);
                 rootfs = xasprintf("%s/merged", cdir);
         } else {
                 r = storage_driver_mount(kind, (const char *const *)lowers, MANY_LAYERS, cdir,
