@@ -58,7 +58,7 @@ int cmd_full_run(char *const *args, struct rctr_error *err)
                 return rctr_error_sys(err, errno, "fork");
         if (pid == 0) {
                 /* what it prints on stdout (an image id) is not ours to print */
-                int null = open("/dev/null", O_WRONLY);
+                int null = open("/dev/null", O_WRONLY | O_CLOEXEC); /* dup2 clears it */
 
                 if (null >= 0)
                         dup2(null, STDOUT_FILENO);

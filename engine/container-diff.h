@@ -36,7 +36,7 @@ struct engine_diff_skip {
 
 /* What the tree compared with the image is. */
 enum engine_diff_form {
-        ENGINE_DIFF_ROOTFS,         /* a complete root file system (vfs) */
+        ENGINE_DIFF_ROOTFS,         /* a whole rootfs copy (vfs) */
         ENGINE_DIFF_OVERLAY,        /* kernel overlayfs's upper directory */
         ENGINE_DIFF_FUSE_OVERLAYFS, /* fuse-overlayfs's: ".wh." names are its own bookkeeping */
 };

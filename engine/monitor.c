@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -48,7 +49,7 @@ static void close_fds_but(const int *keep, size_t n)
         if (!d)
                 return;
         while ((de = readdir(d))) {
-                int fd = atoi(de->d_name);
+                int fd = (int)strtol(de->d_name, NULL, 10);
                 bool kept = fd < 3 || fd == dirfd(d) || de->d_name[0] == '.';
 
                 for (size_t i = 0; i < n && !kept; i++)

@@ -35,7 +35,8 @@ void engine_top_duration(uint64_t ns, char *out, size_t size);
 
 /*
  * The table for the container whose init is pid (host pid): a header row, then a row per
- * process, cells separated by tabs, rows ended by newlines; appended to out. Returns 0 or
- * -errno with err set (-ESRCH: the init is gone).
+ * process, cells separated by tabs (a tab or newline in a cell becomes a space), rows ended by
+ * newlines; appended to out. Returns 0 or -errno with err set (-ESRCH: the container's processes
+ * are gone, -EFBIG: past out's cap).
  */
 int engine_top_table(pid_t init, char *const *descriptors, struct buf *out, struct rctr_error *err);

@@ -185,7 +185,7 @@ static int clean_name(const char *name, char **ret, struct rctr_error *err)
 
         if (!name)
                 return rctr_error_set(err, EBADMSG, "an entry without a name");
-        /* tar(1) writes names below the top as "./x": not an absolute path */
+        /* an absolute name is taken below the directory, as tar(1) extracts it without -P */
         while (name[0] == '/')
                 name++;
         if (!name[0]) {

@@ -273,6 +273,7 @@ static void test_tree(void)
         cleanup_error struct rctr_error err = {0};
         cleanup_free char *ro = xasprintf("%s/t/ro", tmp_dir), *h1 = NULL, *h2 = NULL;
         cleanup_free char *l = xasprintf("%s/out/top/l", tmp_dir);
+        cleanup_free char *copy_ro = xasprintf("%s/out/top/ro", tmp_dir);
         char target[64] = "";
         struct stat a, b;
         int r;
@@ -292,7 +293,9 @@ static void test_tree(void)
            "hard links stay hard links");
         ok(readlink(l, target, sizeof(target) - 1) == 11 && streq(target, "/etc/passwd"),
            "symlinks are copied, not followed");
+        /* both 0555 copies opened up again, so that an unprivileged run can remove them */
         (void)chmod(ro, 0755);
+        (void)chmod(copy_ro, 0755);
 }
 
 /* A tar whose entries the walk never makes: written through the tar sink by hand. */
