@@ -262,3 +262,18 @@ int cmd_dispatch_sub(struct cmd_global *g, const char *name, const char *summary
         return rctr_error_set(err, EINVAL, "unknown subcommand \"%s\" (see rctr %s --help)",
                               argv[p.optind], name);
 }
+
+int cmd_confirm(const char *warning, const char *use_force, struct rctr_error *err)
+{
+        char answer[64] = "";
+
+        if (!isatty(STDIN_FILENO))
+                return rctr_error_set(err, EINVAL, "no terminal to ask for confirmation on: %s",
+                                      use_force);
+        fputs(warning, stderr);
+        fputs("Are you sure you want to continue? [y/N] ", stderr);
+        fflush(stderr);
+        if (!fgets(answer, sizeof(answer), stdin))
+                return 0;
+        return answer[0] == 'y' || answer[0] == 'Y';
+}

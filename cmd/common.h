@@ -75,3 +75,10 @@ int cmd_dispatch_sub(struct cmd_global *g, const char *name, const char *summary
 
 /* --platform "linux/arm64/v8" into p (owned copies). Returns 0 or -EINVAL with err set. */
 int cmd_parse_platform(const char *text, struct image_platform *p, struct rctr_error *err);
+
+/*
+ * Ask on stderr, after warning (podman's words), "Are you sure you want to continue? [y/N]" and
+ * read the answer from stdin. Returns 1 for yes, 0 for no (or EOF), -EINVAL with err set when
+ * stdin is no terminal: then use_force says how to go on without asking.
+ */
+int cmd_confirm(const char *warning, const char *use_force, struct rctr_error *err);

@@ -21,6 +21,7 @@
 #include "lib/helper-path.h"
 #include "lib/jsonutil.h"
 #include "lib/macros.h"
+#include "lib/rfc3339.h"
 #include "lib/signame.h"
 #include "lib/xalloc.h"
 #include "storage/driver.h"
@@ -292,7 +293,7 @@ static int fill_record(struct cmd_global *g, const struct engine_ctx *ctx,
         c->name = o->name ? xstrdup(o->name) : engine_container_new_name(all);
         c->image_id = xstrdup(img->id);
         c->image_name = image_display_name(img, o->image);
-        c->created = engine_time_now_rfc3339();
+        c->created = rfc3339_now();
         c->driver = xstrdup(storage_driver_name(kind));
         c->log_driver = xstrdup(o->log_driver ? o->log_driver : "k8s-file");
         c->json = json_pack("{s:o, s:o, s:o}", "hostConfig", host_config(o), "labels",

@@ -32,24 +32,6 @@ static const struct cmd_opt prune_opts[] = {
         {0},
 };
 
-/* Without --force, ask on the terminal; without one, refuse rather than guess. */
-static int confirm_prune(bool *ret, struct rctr_error *err)
-{
-        char line[64];
-
-        if (!isatty(STDIN_FILENO))
-                return rctr_error_set(err, EINVAL,
-                                      "refusing to prune without --force: stdin is "
-                                      "not a terminal to ask on");
-        fputs("WARNING! This will remove all non running containers.\nAre you sure you want to "
-              "continue? [y/N] ",
-              stderr);
-        fflush(stderr);
-        *ret = fgets(line, sizeof(line), stdin) &&
-               (streq(line, "y\n") || streq(line, "Y\n") || streq(line, "yes\n"));
-        return 0;
-}
-
 /* Remove c if it is still created or exited now that we hold its lock. 1: removed. */
 static int prune_one(const struct engine_ctx *ctx, const struct engine_container *c,
                      struct rctr_error *err)
@@ -84,7 +66,7 @@ static int container_prune(struct cmd_global *g, int argc, char **argv, struct r
         CLEANUP(engine_ctx_close) struct engine_ctx ctx = {.ctrsfd = -1, .runfd = -1, .ocifd = -1};
         CLEANUP(engine_container_list_clear) struct engine_container_list l = {0};
         cleanup_close int all = -1;
-        bool force = false, yes = true;
+        bool force = false;
         const char *value;
         int c, r;
 
@@ -97,9 +79,12 @@ static int container_prune(struct cmd_global *g, int argc, char **argv, struct r
                 return c;
         if (p.optind < argc)
                 return rctr_error_set(err, EINVAL, "prune takes no arguments (usage: %s)", p.usage);
-        r = force ? 0 : confirm_prune(&yes, err);
-        if (r < 0 || !yes)
-                return r;
+        if (!force) {
+                r = cmd_confirm("WARNING! This will remove all non running containers.\n",
+                                "use --force to prune without asking", err);
+                if (r <= 0)
+                        return r;
+        }
         r = cmd_ctx_open(g, &ctx, err);
         /* the containers lock, then each one's: the order rm and create take them */
         if (r >= 0)

@@ -18,6 +18,7 @@
 #include "engine/spec-process.h"
 #include "engine/spec.h"
 #include "lib/buf.h"
+#include "lib/envlist.h"
 #include "lib/error.h"
 #include "lib/fs.h"
 #include "lib/macros.h"
@@ -53,22 +54,6 @@ static void exec_flags_clear(struct exec_flags *f)
         strv_free(f->env);
 }
 
-/* Replace KEY in env or append it (a later -e wins). */
-static void env_set(char ***env, const char *kv)
-{
-        size_t keylen = strcspn(kv, "="), n = 0;
-
-        for (char **e = *env; e && *e; e++, n++)
-                if (strncmp(*e, kv, keylen) == 0 && (*e)[keylen] == '=') {
-                        free(*e);
-                        *e = xstrdup(kv);
-                        return;
-                }
-        *env = xreallocarray(*env, n + 2, sizeof(char *));
-        (*env)[n] = xstrdup(kv);
-        (*env)[n + 1] = NULL;
-}
-
 /* -e KEY takes the host's value (none: skipped), as podman. */
 static void env_add(struct exec_flags *f, const char *kv)
 {
@@ -76,14 +61,14 @@ static void env_add(struct exec_flags *f, const char *kv)
         cleanup_free char *joined = NULL;
 
         if (strchr(kv, '=')) {
-                env_set(&f->env, kv);
+                envlist_set(&f->env, kv);
                 return;
         }
         host = getenv(kv);
         if (!host)
                 return;
         joined = xasprintf("%s=%s", kv, host);
-        env_set(&f->env, joined);
+        envlist_set(&f->env, joined);
 }
 
 static int env_file(struct exec_flags *f, const char *path, struct rctr_error *err)
@@ -118,7 +103,7 @@ static int amend_process(struct engine_process *p, const struct exec_flags *f, c
         for (size_t i = 0; i <= n; i++)
                 p->args[i] = args[i] ? xstrdup(args[i]) : NULL;
         for (char **e = f->env; e && *e; e++)
-                env_set(&p->env, *e);
+                envlist_set(&p->env, *e);
         if (f->workdir) {
                 if (f->workdir[0] != '/')
                         return rctr_error_set(err, EINVAL, "--workdir %s: not an absolute path",

@@ -16,6 +16,7 @@
 #include "cmd/containers.h"
 #include "cmd/format.h"
 #include "cmd/options.h"
+#include "cmd/system.h"
 #include "engine/container-state.h"
 #include "lib/buf.h"
 #include "lib/error.h"
@@ -103,8 +104,6 @@ static json_t *strv_array(char **v)
         return a;
 }
 
-static uint64_t dir_usage(const char *path);
-
 /* One container as the template sees it (podman's ps fields). */
 static json_t *ps_item(const struct engine_ctx *ctx, const struct engine_container *c,
                        const struct engine_ctr_state *s, const struct ps_flags *f, time_t now)
@@ -120,9 +119,10 @@ static json_t *ps_item(const struct engine_ctx *ctx, const struct engine_contain
         gmtime_r(&created, &tm);
         strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
         if (f->size) {
-                cleanup_free char *dir = engine_container_storage_dir(ctx, c->id);
+                /* storage/: its changes (merged/ is a mount of the layers: not crossed) */
+                cleanup_free char *dir = xasprintf("%s/storage", c->id);
 
-                cmd_format_size(dir_usage(dir), size, sizeof(size));
+                cmd_format_size(cmd_disk_usage_at(ctx->ctrsfd, dir), size, sizeof(size));
         }
         return json_pack("{s:s%, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:s, "
                          "s:i, s:i, s:b, s:s, s:o}",
@@ -216,31 +216,6 @@ static int filter_matches(const struct engine_container *c, const struct engine_
                                               *f);
         }
         return 0;
-}
-
-/* Bytes below path (its storage dir: the container's own changes), not following links. */
-static uint64_t dir_usage(const char *path)
-{
-        cleanup_dir DIR *d = opendir(path);
-        struct dirent *de;
-        uint64_t total = 0;
-
-        while (d && (de = readdir(d))) {
-                struct stat st;
-                cleanup_free char *sub = NULL;
-
-                if (streq(de->d_name, ".") || streq(de->d_name, "..") ||
-                    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                        continue;
-                /* merged/ is the mounted view of the layers too: not the container's own */
-                if (S_ISDIR(st.st_mode) && !streq(de->d_name, "merged")) {
-                        sub = xasprintf("%s/%s", path, de->d_name);
-                        total += dir_usage(sub);
-                } else if (!S_ISDIR(st.st_mode)) {
-                        total += (uint64_t)st.st_blocks * 512;
-                }
-        }
-        return total;
 }
 
 static json_t *headers(void)

@@ -138,7 +138,7 @@ static int confirm(bool all, bool volumes, struct rctr_error *err)
                           all ? "images without at least one container associated with them"
                               : "dangling images");
 
-        return cmd_system_confirm(warning, "use --force to prune without asking", err);
+        return cmd_confirm(warning, "use --force to prune without asking", err);
 }
 
 int cmd_system_prune(struct cmd_global *g, int argc, char **argv, struct rctr_error *err)

@@ -133,7 +133,7 @@ int cmd_system_reset(struct cmd_global *g, int argc, char **argv, struct rctr_er
                             "\t- everything else in %s and %s\n\n",
                             root, g->runroot);
         if (!force) {
-                r = cmd_system_confirm(warning, "use --force to reset without asking", err);
+                r = cmd_confirm(warning, "use --force to reset without asking", err);
                 if (r <= 0)
                         return r;
         }

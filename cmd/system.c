@@ -76,21 +76,6 @@ uint64_t cmd_disk_usage_at(int dirfd, const char *name)
         return fd < 0 ? 0 : du_dir(fd, st.st_dev, 0);
 }
 
-int cmd_system_confirm(const char *warning, const char *use_force, struct rctr_error *err)
-{
-        char answer[64] = "";
-
-        if (!isatty(STDIN_FILENO))
-                return rctr_error_set(err, EINVAL, "no terminal to ask for confirmation on: %s",
-                                      use_force);
-        fputs(warning, stderr);
-        fputs("Are you sure you want to continue? [y/N] ", stderr);
-        fflush(stderr);
-        if (!fgets(answer, sizeof(answer), stdin))
-                return 0;
-        return answer[0] == 'y' || answer[0] == 'Y';
-}
-
 enum {
         OPT_FORMAT = CMD_OPT_FIRST_FREE,
 };

@@ -15,10 +15,3 @@ int cmd_system_reset(struct cmd_global *g, int argc, char **argv, struct rctr_er
  * again); hard links count once per name, as du --count-links. 0 when missing or unreadable.
  */
 uint64_t cmd_disk_usage_at(int dirfd, const char *name);
-
-/*
- * Ask on stderr, after warning (podman's words), "Are you sure you want to continue? [y/N]" and
- * read the answer from stdin. Returns 1 for yes, 0 for no (or EOF), -EINVAL with err set when
- * stdin is no terminal: then use_force says how to go on without asking.
- */
-int cmd_system_confirm(const char *warning, const char *use_force, struct rctr_error *err);

@@ -503,7 +503,6 @@ static bool prune_keeps(void *ud, const char *name)
 static int prune_ask(struct storage_volumes *vs, struct prune_ctx *ctx,
                      struct storage_volume_list *list, struct rctr_error *err)
 {
-        char answer[64] = "";
         int r = storage_volume_list(vs, list, err);
 
         if (r < 0)
@@ -521,11 +520,7 @@ static int prune_ask(struct storage_volumes *vs, struct prune_ctx *ctx,
               stderr);
         for (size_t i = 0; i < ctx->n_shown; i++)
                 fprintf(stderr, "%s\n", ctx->shown[i]);
-        fputs("Are you sure you want to continue? [y/N] ", stderr);
-        fflush(stderr);
-        if (!fgets(answer, sizeof(answer), stdin))
-                return 0;
-        return answer[0] == 'y' || answer[0] == 'Y';
+        return cmd_confirm("", "use --force to prune without asking", err);
 }
 
 static int prune_run(struct cmd_global *g, int argc, char **argv, struct rctr_error *err)

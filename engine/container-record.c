@@ -17,6 +17,7 @@
 #include "lib/fs.h"
 #include "lib/jsonutil.h"
 #include "lib/macros.h"
+#include "lib/rfc3339.h"
 #include "lib/xalloc.h"
 
 /* container.json is small; a cap keeps a damaged one from taking memory. */
@@ -298,16 +299,4 @@ bool engine_container_name_valid(const char *name)
                         return false;
         }
         return true;
-}
-
-char *engine_time_now_rfc3339(void)
-{
-        struct timespec ts;
-        struct tm tm;
-        char text[32];
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        gmtime_r(&ts.tv_sec, &tm);
-        strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &tm);
-        return xasprintf("%s.%09ldZ", text, ts.tv_nsec);
 }

@@ -102,6 +102,3 @@ bool engine_container_name_valid(const char *name);
 
 /* A generated "adjective_noun" name not in l. Owned. */
 char *engine_container_new_name(const struct engine_container_list *l);
-
-/* Now as RFC 3339 with nanoseconds in UTC ("2026-12-01T10:00:00.123456789Z"). Owned. */
-char *engine_time_now_rfc3339(void);

@@ -14,6 +14,7 @@
 #include "lib/fs.h"
 #include "lib/jsonutil.h"
 #include "lib/macros.h"
+#include "lib/rfc3339.h"
 #include "lib/xalloc.h"
 
 static const char *const status_names[] = {
@@ -201,6 +202,6 @@ bool engine_ctr_state_settle(struct engine_ctr_state *s)
         s->status = ENGINE_CTR_EXITED;
         s->exit_code = -1;
         if (!s->finished_at)
-                s->finished_at = engine_time_now_rfc3339();
+                s->finished_at = rfc3339_now();
         return true;
 }

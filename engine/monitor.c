@@ -35,6 +35,7 @@
 #include "lib/error.h"
 #include "lib/fs.h"
 #include "lib/macros.h"
+#include "lib/rfc3339.h"
 #include "lib/xalloc.h"
 
 /*
@@ -174,7 +175,7 @@ static int record_running(const struct engine_monitor_args *a, pid_t *ret_pid,
         free(s.boot_id);
         s.boot_id = engine_boot_id();
         free(s.started_at);
-        s.started_at = engine_time_now_rfc3339();
+        s.started_at = rfc3339_now();
         free(s.finished_at);
         s.finished_at = NULL;
         s.exit_code = -1;
@@ -205,7 +206,7 @@ static bool finish(const struct engine_monitor_args *a, int exit_code)
         s.status = ENGINE_CTR_EXITED;
         s.exit_code = exit_code;
         if (!s.finished_at)
-                s.finished_at = engine_time_now_rfc3339();
+                s.finished_at = rfc3339_now();
         (void)engine_container_cleanup(a->ctx, a->c, &s, &err);
         return false;
 }

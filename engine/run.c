@@ -21,6 +21,7 @@
 #include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/macros.h"
+#include "lib/rfc3339.h"
 #include "lib/xalloc.h"
 #include "console.h"
 #include "hook-points.h"
@@ -301,18 +302,6 @@ static void close_all(int *fds, size_t n)
                         close_nointr(fds[i]);
 }
 
-static char *now_rfc3339(void)
-{
-        struct timespec ts;
-        struct tm tm;
-        char text[64];
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        gmtime_r(&ts.tv_sec, &tm);
-        strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &tm);
-        return xasprintf("%s.%09ldZ", text, ts.tv_nsec);
-}
-
 /* The init exists (at the hook point, or running or waiting before exec): record it, once. */
 static int record_started(struct run_child *c, pid_t pid, struct rctr_error *err)
 {
@@ -324,7 +313,7 @@ static int record_started(struct run_child *c, pid_t pid, struct rctr_error *err
         c->state = (struct engine_state){
                 .id = xstrdup(c->opts->id),
                 .bundle = xstrdup(c->opts->bundle),
-                .created = now_rfc3339(),
+                .created = rfc3339_now(),
                 .pid = pid,
                 .starttime = engine_proc_starttime(pid),
                 .annotations = json_is_object(ann) ? json_incref(ann) : json_object(),

@@ -14,6 +14,7 @@
 #include "lib/digest.h"
 #include "lib/error.h"
 #include "lib/macros.h"
+#include "lib/rfc3339.h"
 #include "lib/xalloc.h"
 #include "storage/layer-writer.h"
 #include "storage/store.h"
@@ -42,18 +43,6 @@ char *image_import_config(const char *created, const char *diff_id)
         return dumps(cfg);
 }
 
-static char *now_rfc3339(void)
-{
-        struct timespec ts;
-        struct tm tm;
-        char text[64];
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        gmtime_r(&ts.tv_sec, &tm);
-        strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &tm);
-        return xasprintf("%s.%09ldZ", text, ts.tv_nsec);
-}
-
 static const char *layer_media_type(enum storage_compression c)
 {
         return c == STORAGE_COMPRESSION_GZIP   ? "application/vnd.oci.image.layer.v1.tar+gzip"
@@ -77,7 +66,7 @@ int image_import(struct storage_store *s, int fd, const struct image_import_opts
                  struct rctr_error *err)
 {
         CLEANUP(storage_layer_writer_freep) struct storage_layer_writer *w = NULL;
-        cleanup_free char *created = now_rfc3339(), *config = NULL, *id = NULL;
+        cleanup_free char *created = rfc3339_now(), *config = NULL, *id = NULL;
         cleanup_free char *manifest = NULL, *mdigest = NULL;
         struct storage_layer_expect e = {.compression = STORAGE_COMPRESSION_AUTO};
         char *names[2] = {(char *)o->name, NULL};

@@ -19,6 +19,7 @@
 #include "engine/spec.h"
 #include "engine/state.h"
 #include "lib/buf.h"
+#include "lib/envlist.h"
 #include "lib/error.h"
 #include "lib/fs.h"
 #include "lib/jsonutil.h"
@@ -77,23 +78,6 @@ static void exec_flags_clear(struct exec_flags *f)
         free(f->gids);
 }
 
-/* Replace KEY in env or append KEY=VALUE (later -e wins, and getenv finds only the first). */
-static void env_set(char ***env, const char *kv)
-{
-        size_t keylen = strcspn(kv, "=");
-        size_t n = 0;
-
-        for (char **e = *env; e && *e; e++, n++)
-                if (strncmp(*e, kv, keylen) == 0 && (*e)[keylen] == '=') {
-                        free(*e);
-                        *e = xstrdup(kv);
-                        return;
-                }
-        *env = xrealloc(*env, (n + 2) * sizeof(char *));
-        (*env)[n] = xstrdup(kv);
-        (*env)[n + 1] = NULL;
-}
-
 static int parse_user(const char *text, uint32_t *uid, uint32_t *gid, struct rctr_error *err)
 {
         cleanup_free char *copy = xstrdup(text);
@@ -149,7 +133,7 @@ static int apply_flags(struct engine_process *p, const struct exec_flags *f, cha
                 p->args[i + 1] = NULL;
         }
         for (size_t i = 0; i < f->n_env; i++)
-                env_set(&p->env, f->env[i]);
+                envlist_set(&p->env, f->env[i]);
         if (f->cwd) {
                 if (f->cwd[0] != '/')
                         return rctr_error_set(err, EINVAL, "--cwd %s: not an absolute path",

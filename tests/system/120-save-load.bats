@@ -15,11 +15,6 @@ setup_file() {
         skopeo copy -q --dest-tls-verify=false "oci:$d/wh:latest" "docker://$RCTR_REGISTRY/save-whiteouts:latest"
 }
 
-# rctr with this test's store, stdout and stderr apart (for archives on stdout)
-rctr() {
-        "$RCTR" --root "$RCTR_ROOT" --runroot "$RCTR_RUNROOT" "$@"
-}
-
 pull_busybox() {
         run_rctr pull -q --tls-verify=false "$RCTR_REGISTRY/busybox:latest"
         id=$output

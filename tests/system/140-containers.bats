@@ -7,26 +7,11 @@
 load helpers
 
 setup() {
-        export RCTR_ROOT="$BATS_TEST_TMPDIR/root"
-        export RCTR_RUNROOT="$BATS_TEST_TMPDIR/runroot"
-        export XDG_RUNTIME_DIR="$BATS_TEST_TMPDIR/xdg"
-        mkdir -p -m 0700 "$XDG_RUNTIME_DIR"
-        run_rctr pull -q --tls-verify=false "$RCTR_REGISTRY/busybox:latest"
-        run_rctr tag "$RCTR_REGISTRY/busybox:latest" bb
+        containers_setup
 }
 
 teardown() {
-        # containers a failed test left running: their monitors and processes go with them
-        "$RCTR" --root "$RCTR_ROOT" --runroot "$RCTR_RUNROOT" rm -f -a >/dev/null 2>&1 || true
-        rctr_kill_pause "$XDG_RUNTIME_DIR"
-        if [ -d "$RCTR_ROOT" ] && [ -n "$(find "$RCTR_ROOT" ! -user "$(id -u)" -print -quit 2>/dev/null)" ]; then
-                "$RCTR" unshare rm -rf "$RCTR_ROOT" "$RCTR_RUNROOT" 2>/dev/null || true
-                rctr_kill_pause "$XDG_RUNTIME_DIR"
-        fi
-}
-
-rctr() {
-        "$RCTR" --root "$RCTR_ROOT" --runroot "$RCTR_RUNROOT" "$@"
+        containers_teardown
 }
 
 # wait_for_file_line FILE TEXT: until FILE has a line TEXT (10 s at most)
@@ -38,18 +23,6 @@ wait_for_file_line() {
         done
         echo "# $1 never had a line $2" >&2
         return 1
-}
-
-# pty_rctr STEP... -- ARGS: rctr on a pseudo-terminal (tests/fixtures/pty-run.py)
-pty_rctr() {
-        local steps=()
-        while [ "$1" != -- ]; do
-                steps+=("$1")
-                shift
-        done
-        shift
-        run /usr/bin/python3 "$RCTR_FIXTURES/pty-run.py" "${steps[@]}" -- \
-                "$RCTR" --root "$RCTR_ROOT" --runroot "$RCTR_RUNROOT" "$@"
 }
 
 # processes of this test's containers and monitors that are still alive (zombies do not count:

@@ -8,25 +8,11 @@
 load helpers
 
 setup() {
-        export RCTR_ROOT="$BATS_TEST_TMPDIR/root"
-        export RCTR_RUNROOT="$BATS_TEST_TMPDIR/runroot"
-        export XDG_RUNTIME_DIR="$BATS_TEST_TMPDIR/xdg"
-        mkdir -p -m 0700 "$XDG_RUNTIME_DIR"
-        run_rctr pull -q --tls-verify=false "$RCTR_REGISTRY/busybox:latest"
-        run_rctr tag "$RCTR_REGISTRY/busybox:latest" bb
+        containers_setup
 }
 
 teardown() {
-        "$RCTR" --root "$RCTR_ROOT" --runroot "$RCTR_RUNROOT" rm -f -a >/dev/null 2>&1 || true
-        rctr_kill_pause "$XDG_RUNTIME_DIR"
-        if [ -d "$RCTR_ROOT" ] && [ -n "$(find "$RCTR_ROOT" ! -user "$(id -u)" -print -quit 2>/dev/null)" ]; then
-                "$RCTR" unshare rm -rf "$RCTR_ROOT" "$RCTR_RUNROOT" 2>/dev/null || true
-                rctr_kill_pause "$XDG_RUNTIME_DIR"
-        fi
-}
-
-rctr() {
-        "$RCTR" --root "$RCTR_ROOT" --runroot "$RCTR_RUNROOT" "$@"
+        containers_teardown
 }
 
 # rctr_sep STATUS ARGS...: stdout ($output) and stderr ($stderr) apart

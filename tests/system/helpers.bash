@@ -10,6 +10,10 @@ load /usr/lib/bats/bats-assert/load
 : "${RCTR:?RCTR must name the rctr binary under test}"
 
 setup() {
+        rctr_test_dirs
+}
+
+rctr_test_dirs() {
         export RCTR_ROOT="$BATS_TEST_TMPDIR/root"
         export RCTR_RUNROOT="$BATS_TEST_TMPDIR/runroot"
         export XDG_RUNTIME_DIR="$BATS_TEST_TMPDIR/xdg"
@@ -32,6 +36,10 @@ rctr_kill_pause() {
 }
 
 teardown() {
+        rctr_test_cleanup
+}
+
+rctr_test_cleanup() {
         rctr_kill_pause "$XDG_RUNTIME_DIR"
         # files the user namespace made with subordinate ids cannot be removed from outside
         if [ -d "$RCTR_ROOT" ] && [ -n "$(find "$RCTR_ROOT" ! -user "$(id -u)" -print -quit 2>/dev/null)" ]; then
@@ -130,4 +138,34 @@ oci_teardown() {
                 oci delete --force "$id" || true
         done
         rctr_kill_pause "$XDG_RUNTIME_DIR"
+}
+
+# Tests of containers: this test's directories and the busybox fixture from the local registry,
+# tagged bb; afterwards the containers a failed test left (and their monitors) go first.
+containers_setup() {
+        rctr_test_dirs
+        run_rctr pull -q --tls-verify=false "$RCTR_REGISTRY/busybox:latest"
+        run_rctr tag "$RCTR_REGISTRY/busybox:latest" bb
+}
+
+containers_teardown() {
+        "$RCTR" --root "$RCTR_ROOT" --runroot "$RCTR_RUNROOT" rm -f -a >/dev/null 2>&1 || true
+        rctr_test_cleanup
+}
+
+# rctr with this test's store and state directory, without run's bookkeeping
+rctr() {
+        "$RCTR" --root "$RCTR_ROOT" --runroot "$RCTR_RUNROOT" "$@"
+}
+
+# pty_rctr STEP... -- ARGS: rctr on a pseudo-terminal (tests/fixtures/pty-run.py)
+pty_rctr() {
+        local steps=()
+        while [ "$1" != -- ]; do
+                steps+=("$1")
+                shift
+        done
+        shift
+        run /usr/bin/python3 "$RCTR_FIXTURES/pty-run.py" "${steps[@]}" -- \
+                "$RCTR" --root "$RCTR_ROOT" --runroot "$RCTR_RUNROOT" "$@"
 }

@@ -22,6 +22,7 @@
 #include "lib/error.h"
 #include "lib/fs.h"
 #include "lib/macros.h"
+#include "lib/rfc3339.h"
 #include "lib/xalloc.h"
 #include "storage/store.h"
 #include "storage/volumes.h"
@@ -198,7 +199,7 @@ static void write_container(int ctrsfd, const char *id, const char *image, const
                 .name = xasprintf("c-%.4s", id),
                 .image_id = xstrdup(image),
                 .image_name = xstrdup("localhost/x:latest"),
-                .created = engine_time_now_rfc3339(),
+                .created = rfc3339_now(),
                 .driver = xstrdup("vfs"),
                 .log_driver = xstrdup("k8s-file"),
                 .stop_signal = 15,
