@@ -16,6 +16,7 @@
 
 #include "engine/tree.h"
 #include "lib/error.h"
+#include "lib/fs.h"
 #include "lib/macros.h"
 #include "lib/xalloc.h"
 #include "storage/whiteout.h"
@@ -78,35 +79,13 @@ static void add(struct diff *d, char kind, const char *path)
         add_at(d, d->out->n, kind, path);
 }
 
-static int cmp_names(const void *x, const void *y)
-{
-        return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
 /* The names in directory dirfd, sorted; NULL when it cannot be read. */
 static char **list_dir(int dirfd)
 {
-        int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        cleanup_dir DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-        char **v = xzalloc(sizeof(char *));
-        struct dirent *de;
-        size_t n = 0;
+        cleanup_error struct rctr_error ignored = {0};
+        char **v = NULL;
 
-        if (!d) {
-                if (fd >= 0)
-                        close_nointr(fd);
-                free(v);
-                return NULL;
-        }
-        while ((de = readdir(d))) {
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                v = xreallocarray(v, n + 2, sizeof(char *));
-                v[n++] = xstrdup(de->d_name);
-                v[n] = NULL;
-        }
-        qsort(v, n, sizeof(char *), cmp_names);
-        return v;
+        return fs_list_dir_sorted(dirfd, &v, &ignored) < 0 ? NULL : v;
 }
 
 static bool strv_has(char **v, const char *s)
@@ -249,7 +228,7 @@ static char **lower_list(const struct diff *d, const char *path)
                 if (opaque)
                         break;
         }
-        qsort(names, n, sizeof(char *), cmp_names);
+        fs_sort_names((const char **)names, n);
         return names;
 }
 

@@ -15,6 +15,7 @@
 
 #include "engine/tree.h"
 #include "lib/error.h"
+#include "lib/fs.h"
 #include "lib/macros.h"
 #include "lib/xalloc.h"
 
@@ -38,40 +39,6 @@ static ssize_t read_fd(void *ctx, void *buf, size_t len, struct rctr_error *err)
         if (n < 0)
                 return rctr_error_sys(err, errno, "read");
         return n;
-}
-
-static int cmp_names(const void *x, const void *y)
-{
-        return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
-/* The names in the directory dirfd (a fd we own for reading), sorted. */
-static int list_dir(int dirfd, char ***ret, struct rctr_error *err)
-{
-        int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        cleanup_dir DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-        cleanup_strv char **v = xzalloc(sizeof(char *));
-        struct dirent *de;
-        size_t n = 0;
-
-        if (!d) {
-                if (fd >= 0)
-                        close_nointr(fd);
-                return rctr_error_sys(err, errno, "read the directory");
-        }
-        errno = 0;
-        while ((de = readdir(d))) {
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                v = xreallocarray(v, n + 2, sizeof(char *));
-                v[n++] = xstrdup(de->d_name);
-                v[n] = NULL;
-        }
-        if (errno)
-                return rctr_error_sys(err, errno, "read the directory");
-        qsort(v, n, sizeof(char *), cmp_names);
-        *ret = TAKE_PTR(v);
-        return 0;
 }
 
 static struct engine_tree_entry entry_of(const char *path, const struct stat *st)
@@ -177,7 +144,7 @@ static int walk_dir(struct walk *w, int dirfd, const char *prefix, int depth,
         if (depth > ENGINE_TREE_MAX_DEPTH)
                 return rctr_error_set(err, EFBIG, "%s: nested more than %d directories deep",
                                       prefix, ENGINE_TREE_MAX_DEPTH);
-        r = list_dir(dirfd, &names, err);
+        r = fs_list_dir_sorted(dirfd, &names, err);
         if (r < 0)
                 return rctr_error_prefix(err, "%s", prefix[0] ? prefix : "/");
         for (char **n = names; *n; n++) {

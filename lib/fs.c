@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <dirent.h>
+#include <stdlib.h>
 #include <linux/openat2.h>
 #include <stdint.h>
 #include <sys/syscall.h>
@@ -313,5 +314,44 @@ int fs_mkdir_p(const char *path, mode_t mode, struct rctr_error *err)
         }
         if (mkdir(copy, mode) < 0 && errno != EEXIST)
                 return rctr_error_sys(err, errno, "create %s", copy);
+        return 0;
+}
+
+static int cmp_names(const void *x, const void *y)
+{
+        return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+void fs_sort_names(const char **names, size_t n)
+{
+        if (n > 1)
+                qsort(names, n, sizeof(char *), cmp_names);
+}
+
+int fs_list_dir_sorted(int dirfd, char ***ret, struct rctr_error *err)
+{
+        int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        cleanup_dir DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        cleanup_strv char **v = xzalloc(sizeof(char *));
+        struct dirent *de;
+        size_t n = 0;
+
+        if (!d) {
+                if (fd >= 0)
+                        close_nointr(fd);
+                return rctr_error_sys(err, errno, "read the directory");
+        }
+        errno = 0;
+        while ((de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                v = xreallocarray(v, n + 2, sizeof(char *));
+                v[n++] = xstrdup(de->d_name);
+                v[n] = NULL;
+        }
+        if (errno)
+                return rctr_error_sys(err, errno, "read the directory");
+        fs_sort_names((const char **)v, n);
+        *ret = TAKE_PTR(v);
         return 0;
 }

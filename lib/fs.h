@@ -66,3 +66,12 @@ int fs_mkpath_in_root(int rootfd, const char *path, bool dir, struct rctr_error 
 
 /* mkdir -p: path and its missing parents with mode (existing ones are left as they are). */
 int fs_mkdir_p(const char *path, mode_t mode, struct rctr_error *err);
+
+/* Sort n names (strcmp order: the byte order tar streams and diffs are made in). */
+void fs_sort_names(const char **names, size_t n);
+
+/*
+ * The names in the directory dirfd (without . and ..), sorted, as an owned strv. Returns 0 or
+ * -errno with err set.
+ */
+int fs_list_dir_sorted(int dirfd, char ***ret, struct rctr_error *err);

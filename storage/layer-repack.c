@@ -16,6 +16,7 @@
 #include <archive_entry.h>
 
 #include "lib/error.h"
+#include "lib/fs.h"
 #include "lib/macros.h"
 #include "lib/xalloc.h"
 #include "storage/layer-path.h"
@@ -70,40 +71,6 @@ static int archive_failed(struct repack *rp, const char *path)
                               archive_error_string(rp->a) ? archive_error_string(rp->a) : "?");
 }
 
-static int cmp_names(const void *x, const void *y)
-{
-        return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
-/* The names in the directory dirfd, sorted (a strv). */
-static int list_dir(int dirfd, char ***ret, struct rctr_error *err)
-{
-        cleanup_dir DIR *d = NULL;
-        cleanup_strv char **v = xzalloc(sizeof(char *));
-        size_t n = 0;
-        struct dirent *de;
-        int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-        if (fd < 0 || !(d = fdopendir(fd))) {
-                if (fd >= 0)
-                        close_nointr(fd);
-                return rctr_error_sys(err, errno, "read the directory");
-        }
-        errno = 0;
-        while ((de = readdir(d))) {
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                v = xreallocarray(v, n + 2, sizeof(char *));
-                v[n++] = xstrdup(de->d_name);
-                v[n] = NULL;
-        }
-        if (errno)
-                return rctr_error_sys(err, errno, "read the directory");
-        qsort(v, n, sizeof(char *), cmp_names);
-        *ret = TAKE_PTR(v);
-        return 0;
-}
-
 /* The xattrs the unpacker would set again, sorted by name (fd: a file or directory). */
 static void add_xattrs(struct archive_entry *ae, int fd)
 {
@@ -118,7 +85,7 @@ static void add_xattrs(struct archive_entry *ae, int fd)
         for (char *p = names; p < names + len; p += strlen(p) + 1)
                 if (storage_unpack_xattr_allowed(p, false))
                         v[n++] = p;
-        qsort(v, n, sizeof(char *), cmp_names);
+        fs_sort_names(v, n);
         for (size_t i = 0; i < n; i++) {
                 ssize_t vlen = fgetxattr(fd, v[i], value, XATTR_MAX);
 
@@ -291,7 +258,7 @@ static int write_one(struct repack *rp, int dirfd, const char *name, const char 
 static int walk(struct repack *rp, int dirfd, const char *prefix, int depth)
 {
         cleanup_strv char **names = NULL;
-        int r = list_dir(dirfd, &names, rp->err);
+        int r = fs_list_dir_sorted(dirfd, &names, rp->err);
 
         if (r < 0)
                 return rctr_error_prefix(rp->err, "layer directory %s", prefix[0] ? prefix : "/");
