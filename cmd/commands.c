@@ -32,7 +32,7 @@ const struct cmd_def cmd_table[] = {
         {"import", HEAVY(cmd_import), "Make an image from a root file system tarball"},
         {"info", HEAVY(cmd_info),
          "Show what rctr found on this host: namespaces, storage, network, cgroups"},
-        {"inspect", cmd_inspect, "Show an image's record and configuration (JSON)"},
+        {"inspect", cmd_inspect, "Show containers and images as JSON, or through a Go template"},
         {"kill", cmd_kill, "Send a signal to running containers"},
         {"load", HEAVY(cmd_load),
          "Copy the images of a docker-archive or oci-archive into the store"},
