@@ -281,6 +281,13 @@ void engine_monitor_main(const struct engine_monitor_args *a)
         int report = a->report_fd, r;
 
         close_fds_but(keep, ARRAY_SIZE(keep));
+        /* the foreground CLI forked us with the signals it forwards blocked: not ours to block */
+        {
+                sigset_t none;
+
+                sigemptyset(&none);
+                sigprocmask(SIG_SETMASK, &none, NULL);
+        }
         (void)prctl(PR_SET_NAME, "rctr-monitor");
         /* orphans of the container (run --pid host) are ours to reap, not init's */
         (void)prctl(PR_SET_CHILD_SUBREAPER, 1);

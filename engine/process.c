@@ -2,6 +2,7 @@
 #include "process.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <stdbool.h>
@@ -286,9 +287,26 @@ int engine_process_find(const struct engine_process *p, char **ret_path, struct 
                                       "exec: \"%s\": executable file not found in $PATH", cmd);
 }
 
+/*
+ * What a command may inherit from whoever started the runtime and must not: blocked signals (a
+ * foreground rctr run blocks the ones it forwards, and its monitor is its fork) and ignored ones
+ * (exec keeps SIG_IGN: a shell script's background job ignores SIGINT).
+ */
+static void reset_signals(void)
+{
+        sigset_t none;
+
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        (void)signal(sig, SIG_DFL);
+        sigemptyset(&none);
+        (void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 int engine_process_execve(const struct engine_process *p, const char *path,
                           const struct engine_seccomp *seccomp, struct rctr_error *err)
 {
+        reset_signals();
         /* with no_new_privs set, the filter comes last: it then needs to allow only execve */
         if (p->no_new_privileges) {
                 int r = engine_seccomp_load(seccomp, err);

@@ -25,6 +25,17 @@ wait_for_file_line() {
         return 1
 }
 
+# wait_for_log_line CONTAINER TEXT: until the container's log has a line TEXT (10 s at most)
+wait_for_log_line() {
+        local i
+        for i in $(seq 100); do
+                rctr logs "$1" 2>/dev/null | grep -qx "$2" && return 0
+                sleep 0.1
+        done
+        echo "# the log of $1 never had a line $2" >&2
+        return 1
+}
+
 # processes of this test's containers and monitors that are still alive (zombies do not count:
 # init reaps orphans when it gets to it)
 live_processes() {
@@ -111,7 +122,9 @@ live_processes() {
 
 @test "rm refuses a running container; wait, kill -s, restart, start" {
         # pid 1 has no default action for SIGTERM: the container handles it
-        run_rctr run -d --name k bb sh -c 'trap "exit 143" TERM; while :; do sleep 0.1; done'
+        run_rctr run -d --name k bb sh -c 'trap "exit 143" TERM; echo ready; while :; do sleep 0.1; done'
+        # the trap must be set before the signal comes (pid 1 ignores what it has no handler for)
+        wait_for_log_line k ready
         run_rctr 125 rm k
         assert_output --partial "cannot remove container"
         assert_output --partial "without force"
