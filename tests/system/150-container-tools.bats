@@ -402,7 +402,7 @@ c1"
         assert_output ""
         # prune: asks on a terminal, refuses without one
         run_rctr 125 container prune
-        assert_output "rctr: container: refusing to prune without --force: stdin is not a terminal to ask on"
+        assert_output "rctr: container: no terminal to ask for confirmation on: use --force to prune without asking"
         pty_rctr 'expect:[y/N]' 'send:n\r' -- container prune
         assert_success
         assert_output --partial "WARNING! This will remove all non running containers."
