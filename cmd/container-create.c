@@ -401,6 +401,7 @@ int cmd_container_create(struct cmd_global *g, const struct engine_ctx *ctx, str
         lock = engine_lock_at(ctx->ctrsfd, "lock", true, err);
         if (lock < 0)
                 return lock;
+        engine_containers_sweep(ctx->ctrsfd);
         r = engine_container_list(ctx->ctrsfd, &all, err);
         if (r >= 0)
                 r = fill_record(g, ctx, o, img, &all, &c, err);

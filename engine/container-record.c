@@ -146,6 +146,23 @@ int engine_lock_at(int dirfd, const char *name, bool exclusive, struct rctr_erro
         return TAKE_FD(fd);
 }
 
+void engine_containers_sweep(int ctrsfd)
+{
+        cleanup_close int fd = openat(ctrsfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        cleanup_dir DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        struct dirent *de;
+
+        if (!d)
+                return;
+        TAKE_FD(fd);
+        while ((de = readdir(d))) {
+                cleanup_error struct rctr_error ignored = {0};
+
+                if (strncmp(de->d_name, ".new-", 5) == 0 || strncmp(de->d_name, ".rm-", 4) == 0)
+                        (void)fs_remove_tree_at(ctrsfd, de->d_name, &ignored);
+        }
+}
+
 int engine_container_load(int ctrsfd, const char *id, struct engine_container *ret,
                           struct rctr_error *err)
 {

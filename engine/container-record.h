@@ -71,6 +71,12 @@ int engine_lock_at(int dirfd, const char *name, bool exclusive, struct rctr_erro
 int engine_container_write_file(int ctrsfd, const char *id, const char *name, const char *text,
                                 bool durable, struct rctr_error *err);
 
+/*
+ * Remove what a killed create or remove left: .new-<id> and .rm-<id> directories exist only while
+ * their maker holds the containers lock, so with the lock held any one seen is stale.
+ */
+void engine_containers_sweep(int ctrsfd);
+
 /* Read <containers>/<id>/container.json. -ENOENT when the container is gone. */
 int engine_container_load(int ctrsfd, const char *id, struct engine_container *ret,
                           struct rctr_error *err);

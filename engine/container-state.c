@@ -162,14 +162,19 @@ int engine_ctr_state_save(int ctrsfd, const char *id, const struct engine_ctr_st
 
 char *engine_boot_id(void)
 {
+        /* the same for the whole life of the process: read once (ps asks per container) */
+        static char id[64];
         cleanup_buf struct buf text = {0};
         cleanup_error struct rctr_error ignored = {0};
 
+        if (id[0])
+                return xstrdup(id);
         buf_init(&text, 128);
         if (fs_read_at(AT_FDCWD, "/proc/sys/kernel/random/boot_id", &text, &ignored) < 0 ||
             text.len == 0)
                 return xstrdup("");
-        return xstrndup(text.data, strcspn(text.data, "\n"));
+        snprintf(id, sizeof(id), "%.*s", (int)strcspn(text.data, "\n"), text.data);
+        return xstrdup(id);
 }
 
 bool engine_pid_alive(pid_t pid, uint64_t start)

@@ -363,6 +363,19 @@ EOF
         [ "$(cat "$d/out.txt")" = HELLO ]
 }
 
+@test "what a killed create or rm leaves (.new-ID, .rm-ID) goes with the next create" {
+        run_rctr create bb true
+        mkdir -p "$RCTR_ROOT/containers/.new-0123abcd/storage" "$RCTR_ROOT/containers/.rm-4567cdef"
+        echo '{}' >"$RCTR_ROOT/containers/.new-0123abcd/container.json"
+        run_rctr ps -a -q
+        [ "${#lines[@]}" -eq 1 ]
+        run_rctr create bb true
+        [ ! -e "$RCTR_ROOT/containers/.new-0123abcd" ]
+        [ ! -e "$RCTR_ROOT/containers/.rm-4567cdef" ]
+        run_rctr ps -a -q
+        [ "${#lines[@]}" -eq 2 ]
+}
+
 @test "names: generated, unique, and an id prefix works" {
         run_rctr create bb true
         local id=$output
