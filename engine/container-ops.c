@@ -68,6 +68,39 @@ int engine_container_remove(const struct engine_ctx *ctx, const struct engine_co
         return fs_remove_tree_at(ctx->ctrsfd, tmp, err);
 }
 
+/*
+ * ret says running but the container and its monitor are gone. The monitor may have recorded the
+ * exit between our read and its death: read again before believing nobody did, and again under
+ * the lock before writing, so that a settled -1 never overwrites the monitor's exit code.
+ */
+static int settle_dead(const struct engine_ctx *ctx, const char *id, struct engine_ctr_state *ret,
+                       struct rctr_error *err)
+{
+        CLEANUP(engine_container_clear) struct engine_container c = {0};
+        cleanup_free char *lock = xasprintf("%s/lock", id);
+        cleanup_close int lockfd = -1;
+        cleanup_error struct rctr_error ignored = {0};
+        int r;
+
+        engine_ctr_state_clear(ret);
+        r = engine_ctr_state_load(ctx->ctrsfd, id, ret, err);
+        if (r < 0 || !engine_ctr_state_settle(ret))
+                return r;
+        /* nobody will clean up after this one: its mounts go now; not waiting for the lock:
+         * whoever holds it (maybe our caller) cleans up itself */
+        if (engine_container_load(ctx->ctrsfd, id, &c, &ignored) < 0)
+                return 0;
+        lockfd = openat(ctx->ctrsfd, lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+        if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) < 0)
+                return 0;
+        engine_ctr_state_clear(ret);
+        r = engine_ctr_state_load(ctx->ctrsfd, id, ret, err);
+        if (r < 0 || !engine_ctr_state_settle(ret))
+                return r;
+        (void)engine_container_cleanup(ctx, &c, ret, &ignored);
+        return 0;
+}
+
 int engine_container_state(const struct engine_ctx *ctx, const char *id,
                            struct engine_ctr_state *ret, struct rctr_error *err)
 {
@@ -75,21 +108,8 @@ int engine_container_state(const struct engine_ctx *ctx, const char *id,
 
         if (r < 0)
                 return r;
-        if (engine_ctr_state_settle(ret)) {
-                /* nobody will clean up after this one: its mounts go now */
-                struct engine_container c = {0};
-                cleanup_free char *lock = xasprintf("%s/lock", id);
-                cleanup_close int lockfd = -1;
-                cleanup_error struct rctr_error ignored = {0};
-
-                if (engine_container_load(ctx->ctrsfd, id, &c, &ignored) < 0)
-                        return 0;
-                /* not waiting: whoever holds the lock (maybe our caller) cleans up itself */
-                lockfd = openat(ctx->ctrsfd, lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-                if (lockfd >= 0 && flock(lockfd, LOCK_EX | LOCK_NB) == 0)
-                        (void)engine_container_cleanup(ctx, &c, ret, &ignored);
-                engine_container_clear(&c);
-        }
+        if (engine_ctr_state_settle(ret))
+                return settle_dead(ctx, id, ret, err);
         return 0;
 }
 
