@@ -74,11 +74,7 @@ int cmd_attach(struct cmd_global *g, int argc, char **argv, struct rctr_error *e
                 return r;
         ao.detach_keys = keybuf;
         ao.detach_keys_len = (size_t)r;
-        r = cmd_ctx_open(g, &ctx, err);
-        if (r >= 0)
-                r = cmd_container_lookup(&ctx, argv[p.optind], &c, err);
-        if (r >= 0)
-                r = engine_container_state(&ctx, c.id, &s, err);
+        r = cmd_container_open(g, &ctx, argv[p.optind], &c, &s, err);
         if (r < 0)
                 return r;
         if (s.status != ENGINE_CTR_RUNNING || !engine_ctr_monitor_alive(&s))

@@ -59,12 +59,6 @@ static int do_wait(const struct engine_ctx *ctx, const struct engine_container *
         return 1; /* printed its own line */
 }
 
-static bool is_active(const struct engine_ctr_state *s)
-{
-        return s->status == ENGINE_CTR_RUNNING || s->status == ENGINE_CTR_PAUSED ||
-               s->status == ENGINE_CTR_STOPPING;
-}
-
 /* Under the containers lock and its own (the order create and the monitor's --rm use too). */
 static int remove_stopped(const struct engine_ctx *ctx, const struct engine_container *c,
                           struct rctr_error *err)
@@ -78,7 +72,7 @@ static int remove_stopped(const struct engine_ctx *ctx, const struct engine_cont
         /* checked again under the locks: a start in between is not undone under its feet */
         if (r >= 0)
                 r = engine_container_state(ctx, c->id, &s, err);
-        if (r >= 0 && is_active(&s))
+        if (r >= 0 && engine_ctr_status_active(s.status))
                 return rctr_error_set(err, EBUSY, "container %s was started while being removed",
                                       c->name);
         if (r >= 0)
@@ -98,7 +92,7 @@ int cmd_container_remove(const struct engine_ctx *ctx, const struct engine_conta
 
         if (r < 0)
                 return r;
-        if (is_active(&s)) {
+        if (engine_ctr_status_active(s.status)) {
                 if (!force)
                         return rctr_error_set(err, EBUSY,
                                               "cannot remove container %s as it is %s - running "

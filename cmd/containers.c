@@ -47,6 +47,19 @@ int cmd_container_lookup(const struct engine_ctx *ctx, const char *text,
         return 0;
 }
 
+int cmd_container_open(struct cmd_global *g, struct engine_ctx *ctx, const char *text,
+                       struct engine_container *ret, struct engine_ctr_state *ret_state,
+                       struct rctr_error *err)
+{
+        int r = cmd_ctx_open(g, ctx, err);
+
+        if (r >= 0)
+                r = cmd_container_lookup(ctx, text, ret, err);
+        if (r >= 0)
+                r = engine_container_state(ctx, ret->id, ret_state, err);
+        return r;
+}
+
 int cmd_container_lock(const struct engine_ctx *ctx, const char *id, struct rctr_error *err)
 {
         cleanup_free char *name = xasprintf("%s/lock", id);

@@ -17,6 +17,14 @@ int cmd_ctx_open(struct cmd_global *g, struct engine_ctx *ctx, struct rctr_error
 int cmd_container_lookup(const struct engine_ctx *ctx, const char *text,
                          struct engine_container *ret, struct rctr_error *err);
 
+/*
+ * cmd_ctx_open, then the container text names and its state as it is now (settled). Returns 0
+ * or -errno with err set.
+ */
+int cmd_container_open(struct cmd_global *g, struct engine_ctx *ctx, const char *text,
+                       struct engine_container *ret, struct engine_ctr_state *ret_state,
+                       struct rctr_error *err);
+
 /* Take the container's lock (exclusive). Returns the fd or -errno. */
 int cmd_container_lock(const struct engine_ctx *ctx, const char *id, struct rctr_error *err);
 

@@ -205,11 +205,7 @@ int cmd_exec(struct cmd_global *g, int argc, char **argv, struct rctr_error *err
         if (f.detach && f.tty)
                 return rctr_error_set(err, ENOTSUP,
                                       "exec -d -t is not supported yet: leave out -t or -d");
-        r = cmd_ctx_open(g, &ctx, err);
-        if (r >= 0)
-                r = cmd_container_lookup(&ctx, argv[p.optind], &c, err);
-        if (r >= 0)
-                r = engine_container_state(&ctx, c.id, &s, err);
+        r = cmd_container_open(g, &ctx, argv[p.optind], &c, &s, err);
         if (r < 0)
                 return r;
         if (s.status != ENGINE_CTR_RUNNING || !s.rootfs)

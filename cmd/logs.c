@@ -59,8 +59,7 @@ static bool container_done(void *userdata)
 
         if (engine_container_state(fo->ctx, fo->id, &s, &ignored) < 0)
                 return true;
-        return s.status != ENGINE_CTR_RUNNING && s.status != ENGINE_CTR_PAUSED &&
-               s.status != ENGINE_CTR_STOPPING && !engine_ctr_monitor_alive(&s);
+        return !engine_ctr_status_active(s.status) && !engine_ctr_monitor_alive(&s);
 }
 
 static int parse_time(const char *flag, const char *text, int64_t *ret, struct rctr_error *err)

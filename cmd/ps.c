@@ -342,8 +342,7 @@ int cmd_ps(struct cmd_global *g, int argc, char **argv, struct rctr_error *err)
                 r = filter_matches(&l.v[i], &s, f.filters, &match, err);
                 if (r < 0)
                         goto out;
-                if (!match || (!f.all && s.status != ENGINE_CTR_RUNNING &&
-                               s.status != ENGINE_CTR_PAUSED && s.status != ENGINE_CTR_STOPPING))
+                if (!match || (!f.all && !engine_ctr_status_active(s.status)))
                         continue;
                 item = ps_item(&ctx, &l.v[i], &s, &f, now);
                 json_array_append_new(full, ps_json(&l.v[i], &s, item));

@@ -130,8 +130,7 @@ static void df_containers(int ctrsfd, const struct engine_container_list *ctrs, 
 
                 if (engine_ctr_state_load(ctrsfd, ctrs->v[i].id, &s, &ignored) >= 0) {
                         (void)engine_ctr_state_settle(&s);
-                        running = s.status == ENGINE_CTR_RUNNING || s.status == ENGINE_CTR_PAUSED ||
-                                  s.status == ENGINE_CTR_STOPPING;
+                        running = engine_ctr_status_active(s.status);
                 }
                 row->active += running;
                 row->size += size;

@@ -90,15 +90,10 @@ int cmd_top(struct cmd_global *g, int argc, char **argv, struct rctr_error *err)
         if (r >= 0 && !descs[0])
                 r = rctr_error_set(err, EINVAL, "no descriptors given");
         if (r >= 0)
-                r = cmd_ctx_open(g, &ctx, err);
-        if (r >= 0)
-                r = cmd_container_lookup(&ctx, argv[p.optind], &c, err);
-        if (r >= 0)
-                r = engine_container_state(&ctx, c.id, &s, err);
+                r = cmd_container_open(g, &ctx, argv[p.optind], &c, &s, err);
         if (r < 0)
                 return r;
-        if (s.status != ENGINE_CTR_RUNNING && s.status != ENGINE_CTR_PAUSED &&
-            s.status != ENGINE_CTR_STOPPING)
+        if (!engine_ctr_status_active(s.status))
                 return rctr_error_set(err, ESRCH,
                                       "top can only be used on running containers "
                                       "(%s is %s)",

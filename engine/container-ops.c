@@ -113,12 +113,6 @@ int engine_container_state(const struct engine_ctx *ctx, const char *id,
         return 0;
 }
 
-static bool is_running(const struct engine_ctr_state *s)
-{
-        return s->status == ENGINE_CTR_RUNNING || s->status == ENGINE_CTR_PAUSED ||
-               s->status == ENGINE_CTR_STOPPING;
-}
-
 int engine_container_kill(const struct engine_ctx *ctx, const struct engine_container *c, int sig,
                           struct rctr_error *err)
 {
@@ -127,7 +121,7 @@ int engine_container_kill(const struct engine_ctx *ctx, const struct engine_cont
 
         if (r < 0)
                 return r;
-        if (!is_running(&s) || !engine_pid_alive(s.pid, s.pid_start))
+        if (!engine_ctr_status_active(s.status) || !engine_pid_alive(s.pid, s.pid_start))
                 return rctr_error_set(err, ESRCH, "container %s is not running", c->name);
         if (kill(s.pid, sig) < 0)
                 return rctr_error_sys(err, errno, "send signal %d to container %s", sig, c->name);
@@ -175,7 +169,7 @@ int engine_container_wait(const struct engine_ctx *ctx, const char *id, int time
 
                 if (r < 0)
                         return r;
-                if (!is_running(&s) && !engine_ctr_monitor_alive(&s)) {
+                if (!engine_ctr_status_active(s.status) && !engine_ctr_monitor_alive(&s)) {
                         *ret = s;
                         s = (struct engine_ctr_state){0};
                         return 0;
@@ -183,7 +177,7 @@ int engine_container_wait(const struct engine_ctx *ctx, const char *id, int time
                 if (timeout_ms >= 0 && left <= 0)
                         return -ETIMEDOUT;
                 /* the container first, then its monitor, who records the exit */
-                if (is_running(&s))
+                if (engine_ctr_status_active(s.status))
                         (void)wait_gone(s.pid, s.pid_start, left);
                 else
                         (void)wait_gone(s.monitor_pid, s.monitor_start,
@@ -200,7 +194,7 @@ int engine_container_stop(const struct engine_ctx *ctx, const struct engine_cont
 
         if (r < 0)
                 return r;
-        if (is_running(&s)) {
+        if (engine_ctr_status_active(s.status)) {
                 (void)kill(s.pid, timeout ? c->stop_signal : SIGKILL);
                 if (timeout && !wait_gone(s.pid, s.pid_start, (int)timeout * 1000))
                         (void)kill(s.pid, SIGKILL);

@@ -32,6 +32,11 @@ void engine_ctr_state_clear(struct engine_ctr_state *s)
         *s = (struct engine_ctr_state){0};
 }
 
+bool engine_ctr_status_active(enum engine_ctr_status st)
+{
+        return st == ENGINE_CTR_RUNNING || st == ENGINE_CTR_PAUSED || st == ENGINE_CTR_STOPPING;
+}
+
 const char *engine_ctr_status_name(enum engine_ctr_status st)
 {
         return status_names[st];

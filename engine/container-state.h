@@ -40,6 +40,9 @@ struct engine_ctr_state {
 
 void engine_ctr_state_clear(struct engine_ctr_state *s);
 
+/* Running, paused or stopping: its processes are (or should still be) there. */
+bool engine_ctr_status_active(enum engine_ctr_status st);
+
 /* "created", "running", "paused", "stopping", "exited" as podman's State.Status. */
 const char *engine_ctr_status_name(enum engine_ctr_status st);
 
